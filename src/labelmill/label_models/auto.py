@@ -1,0 +1,171 @@
+"""`auto`: choose a label model per dataset.
+
+With gold labels on a validation split, every candidate is fitted on the training
+votes and scored on the validation votes. Each candidate is tried twice: with its
+own class-balance handling, and with the class balance set to the (add-one
+smoothed) frequencies of the validation gold. Validation sets are small, so
+accuracy differences within ``tolerance_se`` binomial standard errors of the best
+are treated as noise: among the candidates that close to the best, the one with the
+highest held-out source agreement (below) wins; remaining ties go to the lower
+validation log loss, then to the earlier candidate.
+
+Without gold, the documented unsupervised criterion is *held-out source agreement*:
+the sources are split into ``n_source_folds`` folds; each candidate is fitted on the
+votes of all other folds and scored by the mean probability it gives to the votes of
+the held-out sources (on rows where they vote). If sources are conditionally
+independent given the class and better than random, a held-out source agrees more
+often with a more accurate prediction, so this ranks candidates by accuracy without
+gold. It needs at least 3 sources; with fewer, ``auto`` falls back to majority vote.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..evaluation import log_loss
+from ..matrix import LabelMatrix
+from .base import LabelModel, as_label_matrix, break_ties
+from .dawid_skene import DawidSkene
+from .majority import MajorityVote, WeightedMajorityVote
+from .moments import MomentMatching
+
+
+def default_candidates(random_state=0) -> dict[str, LabelModel]:
+    """The candidates `auto` chooses among, by name (order = tie-break preference)."""
+    rs = random_state
+    return {
+        "moments": MomentMatching(random_state=rs),
+        "moments_estimated_balance": MomentMatching(class_balance="estimated", random_state=rs),
+        "moments_abstain_model": MomentMatching(abstain="model", random_state=rs),
+        "dawid_skene": DawidSkene(random_state=rs),
+        "dawid_skene_one_coin": DawidSkene(one_coin=True, random_state=rs),
+        "dawid_skene_abstain_model": DawidSkene(abstain="model", random_state=rs),
+        "dawid_skene_one_coin_abstain_model": DawidSkene(one_coin=True, abstain="model", random_state=rs),
+        "weighted_majority": WeightedMajorityVote(random_state=rs),
+        "majority": MajorityVote(random_state=rs),
+    }
+
+
+def held_out_source_agreement(model: LabelModel, L: LabelMatrix, n_folds: int = 5, max_rows: int = 50_000,
+                              random_state=0) -> float:
+    """Unsupervised score of a label model on votes L (higher is better).
+
+    Splits sources into folds; for each, fits a clone on the other sources and returns
+    the mean over held-out votes of the probability the model gives to that vote.
+    """
+    rng = np.random.default_rng(random_state)
+    if L.n_rows > max_rows:
+        L = L[np.sort(rng.choice(L.n_rows, max_rows, replace=False))]
+    m = L.n_sources
+    folds = np.array_split(rng.permutation(m), min(n_folds, m))
+    total, count = 0.0, 0
+    for held in folds:
+        keep = np.setdiff1d(np.arange(m), held)
+        P = model.clone().fit(L.select_sources(keep)).predict_proba(L.select_sources(keep))
+        H = L.select_sources(held)
+        total += float(P[H.rows, H.labels].sum())
+        count += H.nnz
+    return total / max(count, 1)
+
+
+class AutoLabelModel(LabelModel):
+    """Chooses among label models per dataset; see the module docstring for how.
+
+    ``fit(L, class_balance=None, L_valid=None, y_valid=None)``: pass the validation
+    votes and gold (-1 = unknown) to select on them.
+
+    Attributes
+    ----------
+    best_name_ : str, the chosen candidate
+    best_model_ : LabelModel, the chosen, fitted candidate
+    selection_ : "valid" or "held_out_sources" or "fallback"
+    scores_ : list of dict, one per candidate tried: name, score(s)
+    accuracy_, class_balance_ : those of the chosen model
+    """
+
+    name = "auto"
+
+    def __init__(self, candidates: dict | None = None, tolerance_se: float = 0.5, n_source_folds: int = 5,
+                 random_state: int | None = 0):
+        self.candidates = candidates
+        self.tolerance_se = tolerance_se
+        self.n_source_folds = n_source_folds
+        self.random_state = random_state
+
+    def fit(self, L, class_balance=None, n_classes=None, L_valid=None, y_valid=None) -> "AutoLabelModel":
+        self._L_valid, self._y_valid = L_valid, y_valid
+        try:
+            return super().fit(L, class_balance=class_balance, n_classes=n_classes)
+        finally:
+            del self._L_valid, self._y_valid
+
+    def _fit(self, L, class_balance):
+        k = L.n_classes
+        cands = self.candidates if self.candidates is not None else default_candidates(self.random_state)
+        y_valid = None if self._y_valid is None else np.asarray(self._y_valid)
+        self.scores_ = []
+        if y_valid is not None and (y_valid >= 0).any():
+            Lv = as_label_matrix(self._L_valid, k)
+            known = y_valid >= 0
+            Lv, yv = Lv[known], y_valid[known]
+            balances = [("", class_balance)]
+            if class_balance is None:
+                balances.append(("+valid_balance", (np.bincount(yv, minlength=k) + 1.0) / (len(yv) + k)))
+            fitted = []
+            for name, cand in cands.items():
+                for suffix, cb in balances:
+                    model = cand.clone().fit(L, class_balance=cb)
+                    P = model.predict_proba(Lv)
+                    acc = float((break_ties(P, self.random_state) == yv).mean())
+                    ll = log_loss(P, yv, eps=1e-6)
+                    self.scores_.append({"name": name + suffix, "valid_accuracy": acc, "valid_log_loss": ll})
+                    fitted.append((name + suffix, cand, cb, model))
+            accs = np.array([r["valid_accuracy"] for r in self.scores_])
+            top = accs.max()
+            margin = self.tolerance_se * np.sqrt(top * (1 - top) / len(yv))
+            near = [i for i in range(len(fitted)) if accs[i] >= top - margin - 1e-12]
+            if len(near) > 1 and L.n_sources >= 3:
+                for i in near:
+                    name, cand, cb, _ = fitted[i]
+                    self.scores_[i]["held_out_source_agreement"] = held_out_source_agreement(
+                        _WithBalance(cand, cb), L, self.n_source_folds, random_state=self.random_state)
+            best = max(near, key=lambda i: (self.scores_[i].get("held_out_source_agreement", 0.0),
+                                            -self.scores_[i]["valid_log_loss"], -i))
+            self.selection_ = "valid"
+            self.best_name_, self.best_model_ = fitted[best][0], fitted[best][3]
+        elif L.n_sources >= 3:
+            best = None
+            for name, cand in cands.items():
+                s = held_out_source_agreement(cand, L, self.n_source_folds, random_state=self.random_state)
+                self.scores_.append({"name": name, "held_out_source_agreement": s})
+                if best is None or s > best[0]:
+                    best = (s, name, cand)
+            self.selection_ = "held_out_sources"
+            self.best_name_ = best[1]
+            self.best_model_ = best[2].clone().fit(L, class_balance=class_balance)
+        else:
+            self.selection_ = "fallback"
+            self.best_name_ = "majority"
+            self.best_model_ = MajorityVote(random_state=self.random_state).fit(L, class_balance=class_balance)
+        self.class_balance_ = self.best_model_.class_balance_
+        self.accuracy_ = getattr(self.best_model_, "accuracy_", None)
+
+    def _predict_proba(self, L):
+        return self.best_model_.predict_proba(L)
+
+
+class _WithBalance:
+    """A candidate with a fixed class balance, in the clone/fit/predict_proba protocol."""
+
+    def __init__(self, model, class_balance):
+        self.model, self.class_balance = model, class_balance
+
+    def clone(self):
+        return _WithBalance(self.model.clone(), self.class_balance)
+
+    def fit(self, L):
+        self.model.fit(L, class_balance=self.class_balance)
+        return self
+
+    def predict_proba(self, L):
+        return self.model.predict_proba(L)

@@ -1,0 +1,124 @@
+"""Majority vote and weighted majority vote."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..matrix import LabelMatrix
+from .base import LabelModel, majority_soft_labels, softmax_rows
+
+
+def _source_agreement(L: LabelMatrix, Q: np.ndarray) -> np.ndarray:
+    """(M,) mean probability mass that Q puts on each source's own votes."""
+    hit = Q[L.rows, L.labels]
+    n = np.bincount(L.sources, minlength=L.n_sources)
+    return np.bincount(L.sources, weights=hit, minlength=L.n_sources) / np.maximum(n, 1)
+
+
+class MajorityVote(LabelModel):
+    """Plain majority vote over the non-abstaining sources.
+
+    ``predict_proba`` puts equal mass on every class that ties for the most votes
+    (so a clear majority gives a one-hot row). Rows no source covers get the class
+    prior: the ``class_balance`` passed to ``fit`` if any; otherwise uniform when
+    ``prior="uniform"`` (the default) or the majority-vote class frequencies on
+    covered rows when ``prior="estimated"``. ``predict`` breaks exact ties at random
+    (seeded by ``random_state``).
+
+    Attributes
+    ----------
+    class_balance_ : ndarray (k,), the prior given to uncovered rows
+    accuracy_ : ndarray (M,), each source's agreement with the majority vote
+        (an optimistic estimate: the source's own vote counts in the majority)
+    """
+
+    name = "majority"
+
+    def __init__(self, prior: str = "uniform", random_state: int | None = 0):
+        self.prior = prior
+        self.random_state = random_state
+
+    def _fit(self, L, class_balance):
+        k = L.n_classes
+        if self.prior not in ("uniform", "estimated"):
+            raise ValueError(f"prior must be 'uniform' or 'estimated', got {self.prior!r}")
+        if class_balance is not None:
+            self.class_balance_ = class_balance
+        elif self.prior == "estimated":
+            Q = majority_soft_labels(L, np.full(k, 1.0 / k))
+            cov = L.covered()
+            mass = Q[cov].sum(axis=0) + 1.0
+            self.class_balance_ = mass / mass.sum()
+        else:
+            self.class_balance_ = np.full(k, 1.0 / k)
+        self.accuracy_ = _source_agreement(L, majority_soft_labels(L, self.class_balance_))
+
+    def _predict_proba(self, L):
+        return majority_soft_labels(L, self.class_balance_)
+
+
+class WeightedMajorityVote(LabelModel):
+    """Majority vote where source j's vote counts ``weights_[j]`` times.
+
+    With ``weights=None`` the weights are learned without gold: each source's
+    accuracy is estimated as its agreement with the weighted vote of the *other*
+    sources (leave-one-out, so a source cannot vouch for itself), and its weight is
+    the naive-Bayes log-odds ``log(acc * (k-1) / (1 - acc))``; the two steps are
+    iterated ``n_iter`` times from equal weights. Only votes on rows where another
+    source also votes can be checked, and the estimate is shrunk toward
+    ``prior_accuracy`` with the weight of ``prior_strength`` such votes, so a rarely
+    overlapping source keeps a sensible weight. ``predict_proba`` is the softmax
+    of the weighted votes plus the log class prior, so it is a calibrated-ish
+    one-parameter-per-source model. Uncovered rows get the prior: ``class_balance``
+    if given to ``fit``, else uniform.
+
+    Attributes
+    ----------
+    weights_ : ndarray (M,)
+    accuracy_ : ndarray (M,), estimated P(vote correct | source votes)
+    class_balance_ : ndarray (k,)
+    """
+
+    name = "weighted_majority"
+
+    def __init__(self, weights=None, n_iter: int = 10, prior_accuracy: float = 0.7,
+                 prior_strength: float = 2.0, random_state: int | None = 0):
+        self.weights = weights
+        self.prior_accuracy = prior_accuracy
+        self.prior_strength = prior_strength
+        self.n_iter = n_iter
+        self.random_state = random_state
+
+    def _fit(self, L, class_balance):
+        k, m = L.n_classes, L.n_sources
+        rows, srcs, labs = L.rows, L.sources, L.labels
+        log_prior = np.log(np.full(k, 1.0 / k) if class_balance is None else np.clip(class_balance, 1e-6, None))
+        if self.weights is not None:
+            w = np.asarray(self.weights, dtype=float)
+            if w.shape != (m,):
+                raise ValueError(f"weights must have one entry per source ({m}), got shape {w.shape}")
+            acc = np.full(m, np.nan)
+            n_iter = 0
+        else:
+            w = np.ones(m)
+            n_iter = self.n_iter
+        # rows where some other source also votes: only there can a vote be checked
+        others = (L.votes_per_row() > 1)[rows]
+        n_checked = np.bincount(srcs, weights=others.astype(float), minlength=m)
+        idx = np.arange(len(labs))
+        for _ in range(n_iter):
+            logits = L.class_counts(w) + log_prior
+            # leave-one-out: remove each vote's own contribution before scoring it
+            loo = logits[rows]
+            loo[idx, labs] -= w[srcs]
+            Q = softmax_rows(loo)
+            hits = np.bincount(srcs, weights=Q[idx, labs] * others, minlength=m)
+            acc = (hits + self.prior_strength * self.prior_accuracy) / (n_checked + self.prior_strength)
+            acc = np.clip(acc, 0.01, 0.99)
+            w = np.log(acc * (k - 1) / (1 - acc))
+        self.weights_ = w
+        self.accuracy_ = acc
+        self.class_balance_ = np.exp(log_prior) / np.exp(log_prior).sum()
+
+    def _predict_proba(self, L):
+        return softmax_rows(L.class_counts(self.weights_) + np.log(self.class_balance_))

@@ -1,0 +1,405 @@
+"""LabelMatrix: the N examples x M sources vote matrix, stored sparse.
+
+Only non-abstain votes are stored, in CSR order (sorted by row): for row i its votes
+are ``sources[indptr[i]:indptr[i+1]]`` / ``labels[indptr[i]:indptr[i+1]]``. Labels
+use the smallest integer dtype that fits the number of classes. Abstain is -1 in
+every dense view.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import InvalidVotesError
+
+ABSTAIN = -1
+
+
+def _label_dtype(n_classes: int) -> np.dtype:
+    return np.dtype(np.int8) if n_classes <= 127 else np.dtype(np.int16 if n_classes <= 32767 else np.int32)
+
+
+def _index_dtype(n: int) -> np.dtype:
+    return np.dtype(np.int32) if n < 2**31 - 1 else np.dtype(np.int64)
+
+
+def _describe_row(row: int, row_ids) -> str:
+    if row_ids is None:
+        return f"row {row}"
+    return f"row {row} (id {row_ids[row]!r})"
+
+
+class LabelMatrix:
+    """Sparse N x M matrix of source votes with k classes.
+
+    Build one with :meth:`from_dense`, :meth:`from_long` or :meth:`from_coo`; the
+    constructor takes already-validated CSR arrays.
+
+    Attributes
+    ----------
+    n_rows, n_sources, n_classes : int
+    source_names : tuple of str, length M
+    indptr : ndarray (N+1,)
+    sources : ndarray (nnz,) source index of each stored vote
+    labels : ndarray (nnz,) class id (0..k-1) of each stored vote
+    """
+
+    __slots__ = ("n_rows", "n_sources", "n_classes", "source_names", "indptr", "sources", "labels")
+
+    def __init__(self, indptr, sources, labels, n_classes: int, source_names: Sequence[str]):
+        self.indptr = np.asarray(indptr)
+        self.sources = np.asarray(sources)
+        self.labels = np.asarray(labels)
+        self.n_rows = len(self.indptr) - 1
+        self.source_names = tuple(str(s) for s in source_names)
+        self.n_sources = len(self.source_names)
+        self.n_classes = int(n_classes)
+        if self.n_classes < 2:
+            raise InvalidVotesError(f"a label matrix needs at least 2 classes, got n_classes={n_classes}")
+        if len(set(self.source_names)) != self.n_sources:
+            dup = sorted({s for s in self.source_names if self.source_names.count(s) > 1})
+            raise InvalidVotesError(f"source names must be unique; repeated: {dup}")
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_coo(cls, rows, sources, labels, n_rows: int, n_classes: int,
+                 source_names: Sequence[str] | None = None, n_sources: int | None = None,
+                 row_ids=None) -> "LabelMatrix":
+        """Build from parallel arrays of (row, source, label), one per vote.
+
+        Entries with label -1 are dropped. A (row, source) pair given twice is an error.
+        """
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        sources = np.asarray(sources, dtype=np.int64).ravel()
+        labels = _as_integer_votes(np.asarray(labels).ravel(), what="votes")
+        if not (len(rows) == len(sources) == len(labels)):
+            raise InvalidVotesError("rows, sources and labels must have the same length")
+        if source_names is None:
+            if n_sources is None:
+                n_sources = int(sources.max()) + 1 if len(sources) else 0
+            source_names = [f"source_{j}" for j in range(n_sources)]
+        m = len(source_names)
+        _check_range(labels, n_classes, lambda i: f"{_describe_row(int(rows[i]), row_ids)}, source "
+                     f"{source_names[int(sources[i])]!r}" if 0 <= sources[i] < m else f"vote {i}")
+        keep = labels != ABSTAIN
+        rows, sources, labels = rows[keep], sources[keep], labels[keep]
+        if len(rows) and (rows.min() < 0 or rows.max() >= n_rows):
+            raise InvalidVotesError(f"row index out of range [0, {n_rows})")
+        if len(sources) and (sources.min() < 0 or sources.max() >= m):
+            raise InvalidVotesError(f"source index out of range [0, {m})")
+        order = np.lexsort((sources, rows))
+        rows, sources, labels = rows[order], sources[order], labels[order]
+        if len(rows) > 1:
+            dup = (rows[1:] == rows[:-1]) & (sources[1:] == sources[:-1])
+            if dup.any():
+                i = int(np.flatnonzero(dup)[0])
+                raise InvalidVotesError(
+                    f"{_describe_row(int(rows[i]), row_ids)} has two votes from source "
+                    f"{source_names[int(sources[i])]!r}")
+        indptr = np.zeros(n_rows + 1, dtype=_index_dtype(len(rows)))
+        np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+        return cls(indptr, sources.astype(_index_dtype(m)), labels.astype(_label_dtype(n_classes)),
+                   n_classes, source_names)
+
+    @classmethod
+    def from_dense(cls, L, n_classes: int | None = None, source_names: Sequence[str] | None = None,
+                   row_ids=None) -> "LabelMatrix":
+        """Build from a dense N x M array-like with -1 for abstain.
+
+        Parameters
+        ----------
+        L : array-like (N, M) of integers in [-1, n_classes-1]
+        n_classes : int, optional
+            Defaults to ``max(L) + 1`` (at least 2).
+        source_names : sequence of M str, optional
+        row_ids : sequence of N ids, optional; used only to name rows in errors.
+        """
+        if isinstance(L, LabelMatrix):
+            return L
+        if isinstance(L, list):
+            lengths = {len(r) if hasattr(r, "__len__") else -1 for r in L}
+            if len(lengths) > 1:
+                for i, r in enumerate(L):
+                    if not hasattr(r, "__len__") or len(r) != len(L[0]):
+                        raise InvalidVotesError(
+                            f"{_describe_row(i, row_ids)} has {len(r) if hasattr(r, '__len__') else 'no'} "
+                            f"votes but row 0 has {len(L[0])}: every row needs one vote per source")
+        arr = np.asarray(L)
+        if arr.ndim != 2:
+            raise InvalidVotesError(f"expected a 2-D vote matrix (N x M), got an array of shape {arr.shape}")
+        n, m = arr.shape
+        if source_names is None:
+            source_names = [f"source_{j}" for j in range(m)]
+        elif len(source_names) != m:
+            raise InvalidVotesError(f"{len(source_names)} source names for a matrix with {m} columns")
+        flat = _as_integer_votes(arr, what="votes", source_names=source_names, row_ids=row_ids)
+        if n_classes is None:
+            n_classes = max(2, int(flat.max()) + 1 if flat.size else 2)
+        _check_range(flat.ravel(), n_classes,
+                     lambda i: f"{_describe_row(i // m, row_ids)}, source {source_names[i % m]!r}")
+        rows, cols = np.nonzero(flat != ABSTAIN)
+        labels = flat[rows, cols]
+        indptr = np.zeros(n + 1, dtype=_index_dtype(len(rows)))
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return cls(indptr, cols.astype(_index_dtype(m)), labels.astype(_label_dtype(n_classes)),
+                   n_classes, source_names)
+
+    @classmethod
+    def from_long(cls, table, item: str = "item", source: str = "source", label: str = "label",
+                  n_classes: int | None = None, items: Sequence | None = None,
+                  source_names: Sequence[str] | None = None) -> "LabelMatrix":
+        """Build from a long table with one row per vote: (item, source, label).
+
+        This is how crowd data comes: ``table`` may be a pandas/polars DataFrame, a
+        pyarrow Table or a dict of columns.
+
+        Parameters
+        ----------
+        items : sequence, optional
+            Row order of the result (item ids). Defaults to the sorted unique items.
+            Items listed here without votes become all-abstain rows.
+        source_names : sequence of str, optional
+            Column order. Defaults to the sorted unique sources.
+
+        Returns
+        -------
+        LabelMatrix with ``len(items)`` rows; ``result_items`` are not stored, so
+        keep ``items`` to map rows back.
+        """
+        import pandas as pd
+
+        df = _to_pandas(table)
+        for col in (item, source, label):
+            if col not in df.columns:
+                raise InvalidVotesError(f"long vote table has no column {col!r}; columns are {list(df.columns)}")
+        item_vals = df[item].to_numpy()
+        src_vals = df[source].astype(str).to_numpy()
+        if items is None:
+            items = pd.unique(item_vals)
+            try:
+                items = np.sort(items)
+            except TypeError:
+                pass
+        if source_names is None:
+            source_names = sorted(pd.unique(src_vals).tolist())
+        item_index = pd.Index(items)
+        src_index = pd.Index([str(s) for s in source_names])
+        rows = item_index.get_indexer(item_vals)
+        cols = src_index.get_indexer(src_vals)
+        if (rows < 0).any():
+            bad = item_vals[np.flatnonzero(rows < 0)[0]]
+            raise InvalidVotesError(f"long vote table: item {bad!r} is not among the given items")
+        if (cols < 0).any():
+            bad = src_vals[np.flatnonzero(cols < 0)[0]]
+            raise InvalidVotesError(f"long vote table: source {bad!r} is not among the given source names")
+        labels = _as_integer_votes(df[label].to_numpy(), what=f"column {label!r}")
+        if n_classes is None:
+            n_classes = max(2, int(labels.max()) + 1 if labels.size else 2)
+        return cls.from_coo(rows, cols, labels, len(item_index), n_classes, source_names=list(src_index),
+                            row_ids=np.asarray(items))
+
+    # ------------------------------------------------------------------ views
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.n_rows, self.n_sources)
+
+    @property
+    def nnz(self) -> int:
+        return int(len(self.labels))
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __repr__(self) -> str:
+        return (f"LabelMatrix(n_rows={self.n_rows}, n_sources={self.n_sources}, "
+                f"n_classes={self.n_classes}, votes={self.nnz})")
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, LabelMatrix):
+            return NotImplemented
+        return (self.shape == other.shape and self.n_classes == other.n_classes
+                and self.source_names == other.source_names
+                and np.array_equal(self.indptr, other.indptr)
+                and np.array_equal(self.sources, other.sources)
+                and np.array_equal(self.labels, other.labels))
+
+    __hash__ = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Row index of each stored vote, shape (nnz,)."""
+        return np.repeat(np.arange(self.n_rows, dtype=_index_dtype(self.n_rows)), np.diff(self.indptr))
+
+    def to_dense(self, dtype=None) -> np.ndarray:
+        """Dense (N, M) integer array with -1 for abstain. For small data and tests."""
+        dtype = dtype or (np.int8 if self.n_classes <= 127 else np.int32)
+        out = np.full(self.shape, ABSTAIN, dtype=dtype)
+        out[self.rows, self.sources] = self.labels
+        return out
+
+    def to_long(self):
+        """pandas DataFrame with columns row, source, label (one row per vote)."""
+        import pandas as pd
+
+        return pd.DataFrame({"row": self.rows, "source": np.asarray(self.source_names)[self.sources],
+                             "label": self.labels})
+
+    def one_hot(self, dtype=np.float32) -> sp.csr_matrix:
+        """Sparse (N, M*k) indicator: column ``j*k + c`` is 1 where source j voted c."""
+        k = self.n_classes
+        cols = self.sources.astype(np.int64) * k + self.labels
+        return sp.csr_matrix((np.ones(self.nnz, dtype=dtype), cols, self.indptr),
+                             shape=(self.n_rows, self.n_sources * k))
+
+    def class_counts(self, weights=None) -> np.ndarray:
+        """(N, k) float array: per row, the (optionally source-weighted) votes per class.
+
+        ``weights`` may be shape (M,) (one weight per source) or (M, k).
+        """
+        k = self.n_classes
+        w = np.ones(self.nnz) if weights is None else np.asarray(weights, dtype=float)
+        if weights is not None:
+            w = w[self.sources] if w.ndim == 1 else w[self.sources, self.labels]
+        flat = self.rows.astype(np.int64) * k + self.labels
+        return np.bincount(flat, weights=w, minlength=self.n_rows * k).reshape(self.n_rows, k)
+
+    def votes_per_row(self) -> np.ndarray:
+        """(N,) number of non-abstain votes in each row."""
+        return np.diff(self.indptr)
+
+    def covered(self) -> np.ndarray:
+        """(N,) bool: rows with at least one vote."""
+        return self.votes_per_row() > 0
+
+    def coverage(self) -> float:
+        """Fraction of rows with at least one vote."""
+        return float(self.covered().mean()) if self.n_rows else 0.0
+
+    def source_coverage(self) -> np.ndarray:
+        """(M,) fraction of rows each source votes on."""
+        return np.bincount(self.sources, minlength=self.n_sources) / max(self.n_rows, 1)
+
+    # ------------------------------------------------------------------ reshaping
+    def __getitem__(self, idx) -> "LabelMatrix":
+        """Select rows: an int array, bool mask or slice. Returns a new LabelMatrix."""
+        if isinstance(idx, slice):
+            idx = np.arange(self.n_rows)[idx]
+        idx = np.asarray(idx)
+        if idx.dtype == bool:
+            if len(idx) != self.n_rows:
+                raise IndexError(f"boolean mask of length {len(idx)} for {self.n_rows} rows")
+            idx = np.flatnonzero(idx)
+        starts, ends = self.indptr[idx], self.indptr[idx + 1]
+        counts = ends - starts
+        indptr = np.zeros(len(idx) + 1, dtype=_index_dtype(int(counts.sum())))
+        np.cumsum(counts, out=indptr[1:])
+        take = np.repeat(starts - indptr[:-1], counts) + np.arange(indptr[-1])
+        return LabelMatrix(indptr, self.sources[take], self.labels[take], self.n_classes, self.source_names)
+
+    def select_sources(self, which: Iterable) -> "LabelMatrix":
+        """Keep the given sources (indices or names), in the given order."""
+        which = [self.source_names.index(w) if isinstance(w, str) else int(w) for w in which]
+        remap = np.full(self.n_sources, -1, dtype=np.int64)
+        remap[which] = np.arange(len(which))
+        new_src = remap[self.sources]
+        keep = new_src >= 0
+        return LabelMatrix.from_coo(self.rows[keep], new_src[keep], self.labels[keep], self.n_rows,
+                                    self.n_classes, source_names=[self.source_names[w] for w in which])
+
+    def relabel(self, mapping) -> "LabelMatrix":
+        """Map class c to ``mapping[c]`` (a permutation of 0..k-1)."""
+        mapping = np.asarray(mapping)
+        return LabelMatrix(self.indptr, self.sources, mapping[self.labels].astype(self.labels.dtype),
+                           self.n_classes, self.source_names)
+
+    @classmethod
+    def hstack(cls, mats: Sequence["LabelMatrix"]) -> "LabelMatrix":
+        """Join matrices over the same rows side by side (sources concatenated)."""
+        if not mats:
+            raise InvalidVotesError("hstack needs at least one LabelMatrix")
+        n, k = mats[0].n_rows, max(m.n_classes for m in mats)
+        for m in mats:
+            if m.n_rows != n:
+                raise InvalidVotesError(f"cannot hstack label matrices with {n} and {m.n_rows} rows")
+        offsets = np.cumsum([0] + [m.n_sources for m in mats])
+        rows = np.concatenate([m.rows for m in mats])
+        srcs = np.concatenate([m.sources.astype(np.int64) + off for m, off in zip(mats, offsets)])
+        labs = np.concatenate([m.labels for m in mats])
+        names = [s for m in mats for s in m.source_names]
+        return cls.from_coo(rows, srcs, labs, n, k, source_names=names)
+
+    @classmethod
+    def vstack(cls, mats: Sequence["LabelMatrix"]) -> "LabelMatrix":
+        """Join matrices with the same sources one under the other."""
+        if not mats:
+            raise InvalidVotesError("vstack needs at least one LabelMatrix")
+        first = mats[0]
+        for m in mats[1:]:
+            if m.source_names != first.source_names or m.n_classes != first.n_classes:
+                raise InvalidVotesError("vstack needs the same sources and classes in every matrix")
+        counts = np.concatenate([np.diff(m.indptr) for m in mats])
+        indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(indptr, np.concatenate([m.sources for m in mats]), np.concatenate([m.labels for m in mats]),
+                   first.n_classes, first.source_names)
+
+
+# ---------------------------------------------------------------------- helpers
+def _to_pandas(table):
+    import pandas as pd
+
+    if isinstance(table, pd.DataFrame):
+        return table
+    if hasattr(table, "to_pandas"):
+        return table.to_pandas()
+    return pd.DataFrame(table)
+
+
+def _as_integer_votes(arr: np.ndarray, what: str, source_names=None, row_ids=None) -> np.ndarray:
+    """Return `arr` as int64, or raise naming the first non-integer entry."""
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind == "b":
+        raise InvalidVotesError(f"{what} must be integer class ids, got booleans")
+    try:
+        as_float = arr.astype(np.float64)
+        bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+    except (TypeError, ValueError):
+        as_float = None
+        bad = np.array([not _is_intlike(v) for v in arr.ravel()]).reshape(arr.shape)
+    if bad.any():
+        pos = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), arr.shape)
+        value = arr[pos]
+        if arr.ndim == 2:
+            m = arr.shape[1]
+            src = source_names[pos[1]] if source_names is not None else f"source_{pos[1]}"
+            where = f"{_describe_row(int(pos[0]), row_ids)}, source {src!r} (column {pos[1]})"
+            del m
+        else:
+            where = f"entry {pos[0]}"
+        raise InvalidVotesError(f"non-integer vote {value!r} at {where}: {what} must be integers in [-1, k-1]")
+    if as_float is None:
+        return np.array([int(v) for v in arr.ravel()], dtype=np.int64).reshape(arr.shape)
+    return as_float.astype(np.int64)
+
+
+def _is_intlike(v) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, np.integer)):
+        return True
+    if isinstance(v, (float, np.floating)):
+        return bool(np.isfinite(v) and float(v).is_integer())
+    return False
+
+
+def _check_range(flat: np.ndarray, n_classes: int, where) -> None:
+    bad = (flat < ABSTAIN) | (flat >= n_classes)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidVotesError(
+            f"vote {int(flat[i])} at {where(i)} is outside [-1, {n_classes - 1}] "
+            f"(-1 = abstain, {n_classes} classes)")
