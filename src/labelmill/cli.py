@@ -1,0 +1,156 @@
+"""The `labelmill` command.
+
+Bad input exits with code 2 and a one-line message naming the file, row or source;
+`--debug` shows the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import LabelmillError
+from .label_models import LABEL_MODELS
+
+console = Console()
+err_console = Console(stderr=True)
+
+METRIC_COLUMNS = ("accuracy", "macro_f1", "f1", "coverage", "log_loss", "ece", "n")
+
+
+class LabelmillGroup(click.Group):
+    """Click group that turns labelmill errors into exit code 2 without a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (LabelmillError, FileNotFoundError, PermissionError) as exc:
+            if ctx.obj and ctx.obj.get("debug") or "--debug" in sys.argv:
+                traceback.print_exc()
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            ctx.exit(2)
+
+
+def _debug_option(f):
+    def cb(ctx, param, value):
+        if value:
+            ctx.ensure_object(dict)["debug"] = True
+        return value
+
+    return click.option("--debug", is_flag=True, expose_value=False, callback=cb, is_eager=True,
+                        help="Show full tracebacks.")(f)
+
+
+@click.group(cls=LabelmillGroup)
+@_debug_option
+@click.version_option(package_name="labelmill")
+@click.pass_context
+def main(ctx):
+    """labelmill: cheap, imperfect supervision in; training labels and a model out."""
+    ctx.ensure_object(dict)
+
+
+def _load(data_dir, demo):
+    from .datasets import demo_path, load_wrench
+
+    if demo and data_dir:
+        raise click.UsageError("give either DATA_DIR or --demo, not both")
+    if not demo and not data_dir:
+        raise click.UsageError("give a WRENCH-format DATA_DIR, or --demo for the bundled YouTube data")
+    return load_wrench(demo_path() if demo else data_dir)
+
+
+def _fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.3f}" if v == v else "nan"
+
+
+def metrics_table(title: str, rows: dict[str, dict]) -> Table:
+    """A rich table: one row per (label) key, one column per metric."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("")
+    cols = [c for c in METRIC_COLUMNS if any(c in r for r in rows.values())]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, r in rows.items():
+        table.add_row(name, *[_fmt(r.get(c)) for c in cols])
+    return table
+
+
+@main.command()
+@click.argument("data_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--demo", is_flag=True, help="Run on the bundled YouTube spam data.")
+@click.option("--label-model", "label_model", default="auto", show_default=True,
+              type=click.Choice(list(LABEL_MODELS)), help="Label model to fit.")
+@click.option("--out", "out_dir", default="labelmill-out", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for metrics.json and labels.parquet.")
+@click.option("--seed", default=0, show_default=True, help="Random state for every random choice.")
+@_debug_option
+def run(data_dir, demo, label_model, out_dir, seed):
+    """Fit a label model on DATA_DIR's train votes; score valid and test.
+
+    Writes OUT/metrics.json and OUT/labels.parquet (one row per train example: id,
+    split, one probability column per class, predicted label). Without a train split
+    the model is fitted on the valid and test votes (transductively).
+    """
+    from .pipeline import run as run_pipeline
+
+    ds = _load(data_dir, demo)
+    with console.status(f"fitting label model {label_model!r} on {ds.name}..."):
+        result = run_pipeline(ds, label_model, out_dir=out_dir, random_state=seed)
+    info = result.metrics["label_model_info"]
+    chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
+    console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "
+                  f"fitted on {result.fit_split} ({len(result.labels)} rows) with {label_model}{chosen}")
+    if result.metrics["splits"]:
+        console.print(metrics_table("label quality", result.metrics["splits"]))
+    else:
+        console.print("no split with gold labels: nothing to score")
+    console.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'labels.parquet'}")
+
+
+@main.command()
+@click.argument("data_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--demo", is_flag=True, help="Compare on the bundled YouTube spam data.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--seed", default=0, show_default=True)
+@_debug_option
+def compare(data_dir, demo, as_json, seed):
+    """Every label model side by side on one dataset."""
+    from .pipeline import compare as compare_models
+
+    ds = _load(data_dir, demo)
+    with console.status(f"fitting {len(LABEL_MODELS)} label models on {ds.name}..."):
+        results = compare_models(ds, random_state=seed)
+    if as_json:
+        click.echo(json.dumps({"dataset": ds.name, "n_classes": ds.n_classes, "models": results}, indent=2))
+        return
+    for split in ("valid", "test"):
+        rows = {(f"{n} ({r['selected']})" if "selected" in r else n): r[split]
+                for n, r in results.items() if split in r}
+        if rows:
+            console.print(metrics_table(f"{ds.name}: {split}", rows))
+
+
+def _register_optional_commands():
+    """Commands of later stages register themselves here when their package exists."""
+    try:
+        from .lfs.cli_commands import register
+    except ImportError:
+        return
+    register(main)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
