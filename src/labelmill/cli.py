@@ -77,7 +77,7 @@ def _fmt(v):
 def metrics_table(title: str, rows: dict[str, dict]) -> Table:
     """A rich table: one row per (label) key, one column per metric."""
     table = Table(title=title, title_justify="left")
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     cols = [c for c in METRIC_COLUMNS if any(c in r for r in rows.values())]
     for c in cols:
         table.add_column(c, justify="right")
@@ -135,10 +135,11 @@ def compare(data_dir, demo, as_json, seed):
         click.echo(json.dumps({"dataset": ds.name, "n_classes": ds.n_classes, "models": results}, indent=2))
         return
     for split in ("valid", "test"):
-        rows = {(f"{n} ({r['selected']})" if "selected" in r else n): r[split]
-                for n, r in results.items() if split in r}
+        rows = {n: r[split] for n, r in results.items() if split in r}
         if rows:
             console.print(metrics_table(f"{ds.name}: {split}", rows))
+    if "selected" in results.get("auto", {}):
+        console.print(f"auto chose {results['auto']['selected']}")
 
 
 def _register_optional_commands():

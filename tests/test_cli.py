@@ -1,0 +1,156 @@
+"""End-to-end tests of the `labelmill` command on the bundled demo and on broken copies of it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from labelmill.cli import main
+from labelmill.datasets import demo_path
+
+METRIC_KEYS = {"accuracy", "macro_f1", "f1", "coverage", "log_loss", "ece", "n"}
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def demo_copy(tmp_path):
+    dst = tmp_path / "yt"
+    shutil.copytree(demo_path(), dst)
+    return dst
+
+
+def _edit_split(folder, split, fn):
+    path = folder / f"{split}.json"
+    data = json.loads(path.read_text())
+    fn(data)
+    path.write_text(json.dumps(data))
+
+
+def test_run_demo_writes_metrics_and_labels(tmp_path):
+    out = tmp_path / "out"
+    res = invoke("run", "--demo", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "test" in res.output and "accuracy" in res.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"] == "youtube"
+    assert metrics["label_model"] == "auto"
+    assert metrics["n_classes"] == 2
+    assert set(metrics["splits"]) == {"valid", "test"}
+    for m in metrics["splits"].values():
+        assert set(m) == METRIC_KEYS
+    assert metrics["splits"]["test"]["n"] == 250
+    assert metrics["splits"]["test"]["accuracy"] >= 0.80
+    labels = pd.read_parquet(out / "labels.parquet")
+    assert list(labels.columns) == ["id", "split", "prob_0", "prob_1", "label"]
+    assert len(labels) == 1586
+    assert ((labels.prob_0 + labels.prob_1) - 1).abs().max() < 1e-9
+    assert set(labels.label) <= {0, 1}
+    # no temp files left behind
+    assert sorted(p.name for p in out.iterdir()) == ["labels.parquet", "metrics.json"]
+
+
+@pytest.mark.parametrize("model", ["majority", "weighted_majority", "dawid_skene", "moments"])
+def test_run_each_label_model(tmp_path, model):
+    res = invoke("run", "--demo", "--label-model", model, "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "metrics.json").read_text())["label_model"] == model
+
+
+def test_compare_json_lists_every_model(demo_copy):
+    res = invoke("compare", demo_copy, "--json")
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output)
+    assert set(payload["models"]) == {"majority", "weighted_majority", "dawid_skene", "moments", "auto"}
+    assert payload["models"]["auto"]["test"]["n"] == 250
+
+
+def test_compare_table(demo_copy):
+    res = invoke("compare", demo_copy)
+    assert res.exit_code == 0, res.output
+    assert "dawid_skene" in res.output and "test" in res.output
+
+
+def test_no_train_split_fits_transductively(demo_copy, tmp_path):
+    (demo_copy / "train.json").unlink()
+    out = tmp_path / "out"
+    res = invoke("run", demo_copy, "--label-model", "dawid_skene", "--out", out)
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["label_model_info"]["fit_on"] == "valid+test"
+    labels = pd.read_parquet(out / "labels.parquet")
+    assert len(labels) == 120 + 250 and set(labels.split) == {"valid", "test"}
+
+
+def _assert_bad(res, *fragments):
+    assert res.exit_code == 2, res.output
+    for f in fragments:
+        assert f in res.output, (f, res.output)
+    assert "Traceback" not in res.output
+
+
+def test_vote_out_of_range(demo_copy, tmp_path):
+    _edit_split(demo_copy, "train", lambda d: d["5"]["weak_labels"].__setitem__(3, 2))
+    res = invoke("run", demo_copy, "--out", tmp_path / "o")
+    _assert_bad(res, "train.json", "'5'", "keyword_please", "outside [-1, 1]")
+    assert not (tmp_path / "o").exists()
+
+
+def test_non_integer_vote(demo_copy, tmp_path):
+    _edit_split(demo_copy, "valid", lambda d: d[next(iter(d))]["weak_labels"].__setitem__(0, 0.5))
+    res = invoke("run", demo_copy, "--out", tmp_path / "o")
+    _assert_bad(res, "valid.json", "non-integer vote 0.5", "keyword_my")
+
+
+def test_rows_of_different_lengths(demo_copy, tmp_path):
+    _edit_split(demo_copy, "test", lambda d: d[list(d)[7]]["weak_labels"].append(-1))
+    res = invoke("run", demo_copy, "--out", tmp_path / "o")
+    _assert_bad(res, "test.json", "has 11 weak labels", "10")
+
+
+def test_empty_split(demo_copy, tmp_path):
+    (demo_copy / "valid.json").write_text("{}")
+    res = invoke("run", demo_copy, "--out", tmp_path / "o")
+    _assert_bad(res, "valid.json", "empty")
+
+
+def test_single_class_label_json(demo_copy, tmp_path):
+    (demo_copy / "label.json").write_text(json.dumps({"0": "HAM"}))
+    res = invoke("run", demo_copy, "--out", tmp_path / "o")
+    _assert_bad(res, "label.json", "at least 2 classes")
+
+
+def test_folder_missing_files(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _assert_bad(invoke("run", empty), "label.json")
+    (empty / "label.json").write_text(json.dumps({"0": "a", "1": "b"}))
+    _assert_bad(invoke("run", empty), "no split files", "train.json")
+    _assert_bad(invoke("run", tmp_path / "nope"), "no such dataset folder")
+
+
+def test_debug_shows_traceback(demo_copy):
+    (demo_copy / "label.json").write_text(json.dumps({"0": "HAM"}))
+    res = invoke("run", demo_copy, "--debug")
+    assert res.exit_code == 2
+    assert "Traceback" in res.output or res.exc_info is not None
+
+
+def test_failed_run_keeps_previous_outputs(demo_copy, tmp_path):
+    out = tmp_path / "out"
+    assert invoke("run", demo_copy, "--out", out, "--label-model", "majority").exit_code == 0
+    before = (out / "metrics.json").read_text()
+    (demo_copy / "label.json").write_text(json.dumps({"0": "HAM"}))
+    assert invoke("run", demo_copy, "--out", out).exit_code == 2
+    assert (out / "metrics.json").read_text() == before
+
+
+def test_demo_and_dir_are_exclusive(demo_copy):
+    res = invoke("run", demo_copy, "--demo")
+    assert res.exit_code == 2
