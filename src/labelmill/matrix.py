@@ -72,9 +72,14 @@ class LabelMatrix:
 
         Entries with label -1 are dropped. A (row, source) pair given twice is an error.
         """
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        sources = np.asarray(sources, dtype=np.int64).ravel()
-        labels = _as_integer_votes(np.asarray(labels).ravel(), what="votes")
+        # Signed integer inputs are used as they are (no int64 copy of every vote: at
+        # millions of votes those copies dominate time and peak memory); anything else
+        # is converted exactly as before.
+        rows = _as_signed(rows)
+        sources = _as_signed(sources)
+        labels = np.asarray(labels).ravel()
+        if labels.dtype.kind != "i":
+            labels = _as_integer_votes(labels, what="votes")
         if not (len(rows) == len(sources) == len(labels)):
             raise InvalidVotesError("rows, sources and labels must have the same length")
         if source_names is None:
@@ -85,20 +90,25 @@ class LabelMatrix:
         _check_range(labels, n_classes, lambda i: f"{_describe_row(int(rows[i]), row_ids)}, source "
                      f"{source_names[int(sources[i])]!r}" if 0 <= sources[i] < m else f"vote {i}")
         keep = labels != ABSTAIN
-        rows, sources, labels = rows[keep], sources[keep], labels[keep]
+        if not keep.all():
+            rows, sources, labels = rows[keep], sources[keep], labels[keep]
+        del keep
         if len(rows) and (rows.min() < 0 or rows.max() >= n_rows):
             raise InvalidVotesError(f"row index out of range [0, {n_rows})")
         if len(sources) and (sources.min() < 0 or sources.max() >= m):
             raise InvalidVotesError(f"source index out of range [0, {m})")
-        order = np.lexsort((sources, rows))
-        rows, sources, labels = rows[order], sources[order], labels[order]
-        if len(rows) > 1:
-            dup = (rows[1:] == rows[:-1]) & (sources[1:] == sources[:-1])
-            if dup.any():
-                i = int(np.flatnonzero(dup)[0])
-                raise InvalidVotesError(
-                    f"{_describe_row(int(rows[i]), row_ids)} has two votes from source "
-                    f"{source_names[int(sources[i])]!r}")
+        if not _strictly_sorted(rows, sources):
+            # (strictly sorted input is already in CSR order with no repeated pair)
+            order = np.lexsort((sources, rows))
+            rows, sources, labels = rows[order], sources[order], labels[order]
+            del order
+            if len(rows) > 1:
+                dup = (rows[1:] == rows[:-1]) & (sources[1:] == sources[:-1])
+                if dup.any():
+                    i = int(np.flatnonzero(dup)[0])
+                    raise InvalidVotesError(
+                        f"{_describe_row(int(rows[i]), row_ids)} has two votes from source "
+                        f"{source_names[int(sources[i])]!r}")
         indptr = np.zeros(n_rows + 1, dtype=_index_dtype(len(rows)))
         np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
         return cls(indptr, sources.astype(_index_dtype(m)), labels.astype(_label_dtype(n_classes)),
@@ -250,7 +260,9 @@ class LabelMatrix:
     def one_hot(self, dtype=np.float32) -> sp.csr_matrix:
         """Sparse (N, M*k) indicator: column ``j*k + c`` is 1 where source j voted c."""
         k = self.n_classes
-        cols = self.sources.astype(np.int64) * k + self.labels
+        # column ids in the smallest index dtype that fits (scipy would downcast an
+        # int64 copy to it anyway); saves an nnz-long int64 temporary
+        cols = self.sources.astype(_index_dtype(self.n_sources * k)) * k + self.labels
         return sp.csr_matrix((np.ones(self.nnz, dtype=dtype), cols, self.indptr),
                              shape=(self.n_rows, self.n_sources * k))
 
@@ -286,12 +298,21 @@ class LabelMatrix:
     def __getitem__(self, idx) -> "LabelMatrix":
         """Select rows: an int array, bool mask or slice. Returns a new LabelMatrix."""
         if isinstance(idx, slice):
+            start, stop, step = idx.indices(self.n_rows)
+            if step == 1:
+                # contiguous rows: copy one block instead of gathering vote by vote
+                stop = max(stop, start)
+                a, b = int(self.indptr[start]), int(self.indptr[stop])
+                indptr = (self.indptr[start:stop + 1] - a).astype(_index_dtype(b - a))
+                return LabelMatrix(indptr, self.sources[a:b].copy(), self.labels[a:b].copy(),
+                                   self.n_classes, self.source_names)
             idx = np.arange(self.n_rows)[idx]
         idx = np.asarray(idx)
         if idx.dtype == bool:
             if len(idx) != self.n_rows:
                 raise IndexError(f"boolean mask of length {len(idx)} for {self.n_rows} rows")
             idx = np.flatnonzero(idx)
+        idx = np.arange(self.n_rows)[idx]  # numpy semantics: negative indices count from the end
         starts, ends = self.indptr[idx], self.indptr[idx + 1]
         counts = ends - starts
         indptr = np.zeros(len(idx) + 1, dtype=_index_dtype(int(counts.sum())))
@@ -384,6 +405,24 @@ def _as_integer_votes(arr: np.ndarray, what: str, source_names=None, row_ids=Non
     if as_float is None:
         return np.array([int(v) for v in arr.ravel()], dtype=np.int64).reshape(arr.shape)
     return as_float.astype(np.int64)
+
+
+def _as_signed(a) -> np.ndarray:
+    """1-D view of `a` if it is a signed integer array, else an int64 copy (as before)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind == "i":
+        return arr.ravel()
+    return np.asarray(a, dtype=np.int64).ravel()
+
+
+def _strictly_sorted(rows: np.ndarray, sources: np.ndarray) -> bool:
+    """True if the (row, source) pairs are strictly increasing (CSR order, no repeats)."""
+    if len(rows) < 2:
+        return True
+    r0, r1 = rows[:-1], rows[1:]
+    if (r1 < r0).any():
+        return False
+    return not ((r1 == r0) & (sources[1:] <= sources[:-1])).any()
 
 
 def _is_intlike(v) -> bool:

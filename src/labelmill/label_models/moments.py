@@ -3,22 +3,73 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from ..matrix import LabelMatrix
+from ..matrix import LabelMatrix, _index_dtype
 from .base import LabelModel, majority_soft_labels, softmax_rows
 
 
 def second_moments(L: LabelMatrix, chunk_rows: int = 200_000) -> np.ndarray:
     """O = Λᵀ Λ / N, with Λ the (N, M*k) one-hot vote indicator. Shape (M*k, M*k).
 
-    Computed over row chunks so memory stays at one chunk of the sparse indicator.
+    Computed over row chunks so memory stays at one chunk of the indicator. ΛᵀΛ is a
+    table of integer counts, and both ways of computing it here are exact:
+
+    * few indicator columns and many votes per row (LF-style data): each column of a
+      chunk is packed into a bitset and ``O[a, b] = popcount(col_a & col_b)``, which
+      does M*k*M*k/2 word operations per 64 rows, single-threaded;
+    * otherwise (crowd data: many sources, few votes per row) a sparse product per
+      chunk, whose work grows with the square of the votes per row.
     """
-    mk = L.n_sources * L.n_classes
+    k = L.n_classes
+    mk = L.n_sources * k
+    n = L.n_rows
+    if n == 0 or L.nnz == 0:
+        return np.zeros((mk, mk)) / max(n, 1)
+    chunk_rows = max(1, min(int(chunk_rows), 2**24 - 1))  # float32 counts stay exact
+    per_row = np.diff(L.indptr).astype(np.float64)
+    if _HAS_POPCOUNT and mk * mk <= _BITSET_WORK_RATIO * float(per_row @ per_row) / n:
+        return _second_moments_bitset(L) / n
     O = np.zeros((mk, mk))
-    for start in range(0, L.n_rows, chunk_rows):
-        X = L[slice(start, min(start + chunk_rows, L.n_rows))].one_hot(dtype=np.float32)
+    indptr = L.indptr
+    for start in range(0, n, chunk_rows):
+        stop = min(start + chunk_rows, n)
+        a, b = int(indptr[start]), int(indptr[stop])
+        cols = L.sources[a:b].astype(_index_dtype(mk)) * k + L.labels[a:b]
+        X = sp.csr_matrix((np.ones(b - a, dtype=np.float32), cols, indptr[start:stop + 1] - a),
+                          shape=(stop - start, mk))
         O += (X.T @ X).toarray()
-    return O / max(L.n_rows, 1)
+    return O / n
+
+
+# second_moments uses bitsets when their (M*k)^2 / 2 word operations per 64 rows are at most
+# this many times the sum over those rows of (votes per row)^2, the sparse product's work
+_BITSET_WORK_RATIO = 64.0
+_BITSET_CHUNK_BYTES = 32 * 2**20
+_HAS_POPCOUNT = hasattr(np, "bitwise_count")  # numpy >= 2.0
+
+
+def _second_moments_bitset(L: LabelMatrix) -> np.ndarray:
+    """Λᵀ Λ (integer counts, float64) via per-column bitsets; needs one vote per (row, source)."""
+    k, n = L.n_classes, L.n_rows
+    mk = L.n_sources * k
+    counts = np.zeros((mk, mk), dtype=np.int64)
+    step = max(64, (_BITSET_CHUNK_BYTES // max(mk, 1)) // 64 * 64)
+    indptr = L.indptr
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        a, b = int(indptr[start]), int(indptr[stop])
+        cols = L.sources[a:b].astype(np.intp) * k + L.labels[a:b]
+        local = np.repeat(np.arange(stop - start), np.diff(indptr[start:stop + 1]))
+        width = -(-(stop - start) // 64) * 64
+        B = np.zeros((mk, width), dtype=bool)
+        B[cols, local] = True
+        W = np.packbits(B, axis=1).view(np.uint64)  # (mk, width / 64)
+        del B, cols, local
+        for i in range(mk):
+            counts[i, i:] += np.bitwise_count(W[i] & W[i:]).sum(axis=1, dtype=np.int64)
+    counts = np.triu(counts) + np.triu(counts, 1).T
+    return counts.astype(np.float64)
 
 
 class MomentMatching(LabelModel):

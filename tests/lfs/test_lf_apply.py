@@ -1,0 +1,202 @@
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from labelmill.errors import DataFormatError, LabelingFunctionError
+from labelmill.lfs import (ABSTAIN, apply_lfs, dataset_summary, keyword_lf, labeling_function, lf_summary,
+                           regex_lf, threshold_lf)
+from labelmill.matrix import LabelMatrix
+
+
+@labeling_function()
+def lf_short(x):
+    return 0 if len(x.text) < 12 else ABSTAIN
+
+
+@labeling_function()
+def lf_digits(x):
+    return 1 if any(c.isdigit() for c in x.text) else ABSTAIN
+
+
+@labeling_function()
+def lf_boom(x):
+    if "boom" in x.text:
+        raise ValueError("kaboom")
+    return ABSTAIN
+
+
+@labeling_function()
+def lf_bad_value(x):
+    return 7 if "seven" in x.text else ABSTAIN
+
+
+@labeling_function()
+def lf_float(x):
+    return 1.0
+
+
+def make_df(n=300):
+    rng = np.random.default_rng(0)
+    words = ["check", "out", "my", "channel", "song", "love", "http://x.co", "42", "nice", "subscribe"]
+    texts = [" ".join(rng.choice(words, rng.integers(1, 6))) for _ in range(n)]
+    return pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": texts, "n": rng.integers(0, 10, n)})
+
+
+LFS = [keyword_lf("kw_sub", ["subscribe", "my channel"], 1), regex_lf("rx_link", r"https?://\S+", 1),
+       threshold_lf("th", "n", 0, lt=3), lf_short, lf_digits]
+
+
+def test_columns_in_lf_order_and_dense_view():
+    df = make_df(50)
+    L = apply_lfs(LFS, df, cache=False, progress=False, n_jobs=1)
+    assert isinstance(L, LabelMatrix)
+    assert L.source_names == tuple(lf.name for lf in LFS)
+    D = L.to_dense()
+    assert D.shape == (50, 5)
+    for i, t in enumerate(df.text):
+        assert D[i, 3] == (0 if len(t) < 12 else -1)
+        assert D[i, 4] == (1 if "42" in t else -1)
+        assert D[i, 2] == (0 if df.n[i] < 3 else -1)
+
+
+def test_one_and_two_workers_identical():
+    df = make_df(1000)
+    L1 = apply_lfs(LFS, df, cache=False, progress=False, n_jobs=1, batch_size=64)
+    L2 = apply_lfs(LFS, df, cache=False, progress=False, n_jobs=2, batch_size=64)
+    assert L1 == L2
+    # the pool also works when rows are shipped to workers (Parquet input)
+    assert L1.nnz > 0
+
+
+def test_input_kinds_agree(tmp_path):
+    df = make_df(200)
+    ref = apply_lfs(LFS, df, cache=False, progress=False, n_jobs=1)
+    assert apply_lfs(LFS, pa.Table.from_pandas(df), cache=False, progress=False, n_jobs=1) == ref
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    for i in range(4):
+        pq.write_table(t.slice(i * 50, 50), folder / f"part-{i}.parquet", row_group_size=13)
+    assert apply_lfs(LFS, folder, cache=False, progress=False, n_jobs=1, batch_size=17) == ref
+    assert apply_lfs(LFS, str(folder), cache=False, progress=False, n_jobs=2, batch_size=17) == ref
+    pq.write_table(t, tmp_path / "one.parquet")
+    assert apply_lfs(LFS, tmp_path / "one.parquet", cache=False, progress=False, n_jobs=1) == ref
+    polars = pytest.importorskip("polars")
+    assert apply_lfs(LFS, polars.from_pandas(df), cache=False, progress=False, n_jobs=1) == ref
+
+
+def test_lf_exception_names_lf_row_and_traceback():
+    df = pd.DataFrame({"id": ["a", "b", "c"], "text": ["fine", "boom here", "boom"]})
+    with pytest.raises(LabelingFunctionError) as ei:
+        apply_lfs([lf_boom], df, cache=False, progress=False, n_jobs=1)
+    e = ei.value
+    assert e.lf_name == "lf_boom" and e.row_id == "b"
+    assert "ValueError: kaboom" in str(e) and "'b'" in str(e)
+    assert "kaboom" in e.traceback_text and "lf_boom" in e.traceback_text
+    # without an id column the row position is reported; same error from the pool
+    with pytest.raises(LabelingFunctionError) as ei:
+        apply_lfs([lf_boom], df[["text"]], cache=False, progress=False, n_jobs=2, batch_size=1)
+    assert ei.value.row_id == 1
+
+
+def test_on_error_abstain_counts_failures():
+    df = pd.DataFrame({"text": ["fine", "boom here", "boom", "seven"]})
+    L = apply_lfs([lf_boom, lf_bad_value, lf_short], df, n_classes=2, cache=False, progress=False, n_jobs=1,
+                  on_error="abstain")
+    assert L.to_dense()[:, :2].tolist() == [[-1, -1]] * 4
+    assert L.report.errors == {"lf_boom": 2, "lf_bad_value": 1}
+    assert L.report.error_examples["lf_boom"]["row_id"] == 1
+    s = lf_summary(L)
+    assert s["errors"].tolist() == [2, 1, 0]
+
+
+def test_bad_return_values():
+    df = pd.DataFrame({"id": [5, 6], "text": ["ok", "seven"]})
+    with pytest.raises(LabelingFunctionError, match=r"lf_bad_value.*returned 7 \(int\).*\[-1, 1\].*row id 6") as ei:
+        apply_lfs([lf_bad_value], df, n_classes=2, cache=False, progress=False, n_jobs=1)
+    assert ei.value.row_id == 6
+    with pytest.raises(LabelingFunctionError, match=r"returned 1.0 \(float\)"):
+        apply_lfs([lf_float], df, cache=False, progress=False, n_jobs=1)
+
+    @labeling_function()
+    def lf_none(x):
+        return None
+
+    @labeling_function()
+    def lf_neg(x):
+        return -2
+
+    @labeling_function()
+    def lf_bool(x):
+        return True
+
+    for lf in (lf_none, lf_neg, lf_bool):
+        with pytest.raises(LabelingFunctionError, match=lf.name):
+            apply_lfs([lf], df, cache=False, progress=False, n_jobs=1)
+    # numpy integers are fine
+    lf_np = labeling_function(name="lf_np")(lambda x: np.int64(1))
+    assert apply_lfs([lf_np], df, cache=False, progress=False).to_dense()[:, 0].tolist() == [1, 1]
+
+
+def test_declarative_label_outside_n_classes():
+    with pytest.raises(LabelingFunctionError, match="kw.*class 3"):
+        apply_lfs([keyword_lf("kw", ["a"], 3)], pd.DataFrame({"text": ["a"]}), n_classes=2, cache=False)
+
+
+def test_duplicate_names_and_bad_inputs():
+    df = make_df(5)
+    with pytest.raises(LabelingFunctionError, match="two labeling functions are named 'kw'"):
+        apply_lfs([keyword_lf("kw", ["a"], 1), regex_lf("kw", "b", 1)], df, cache=False)
+    with pytest.raises(LabelingFunctionError, match="not a labeling function"):
+        apply_lfs([lambda x: 1], df, cache=False)
+    with pytest.raises(LabelingFunctionError, match="field 'body'"):
+        apply_lfs([keyword_lf("kw", ["a"], 1, field="body")], df, cache=False)
+    with pytest.raises(DataFormatError, match="no such file"):
+        apply_lfs(LFS, "/nonexistent/data.parquet", cache=False)
+    with pytest.raises(DataFormatError):
+        apply_lfs(LFS, 42, cache=False)
+    with pytest.raises(ValueError, match="on_error"):
+        apply_lfs(LFS, df, cache=False, on_error="ignore")
+    with pytest.raises(LabelingFunctionError, match="at least one"):
+        apply_lfs([], df, cache=False)
+
+
+def test_n_classes_inferred_and_empty_table():
+    df = make_df(20)
+    L = apply_lfs(LFS, df, cache=False, progress=False)
+    assert L.n_classes == 2
+    L0 = apply_lfs(LFS, df.iloc[:0], cache=False, progress=False, n_classes=2)
+    assert L0.shape == (0, 5)
+
+
+def test_analysis_hand_worked():
+    D = np.array([[0, 0, -1], [1, 0, -1], [-1, -1, 1], [-1, -1, -1]])
+    L = LabelMatrix.from_dense(D, n_classes=2, source_names=["a", "b", "c"])
+    s = lf_summary(L, y=[0, 1, 1, -1])
+    assert s.loc["a", "polarity"] == [0, 1] and s.loc["b", "polarity"] == [0]
+    assert s["coverage"].tolist() == [0.5, 0.5, 0.25]
+    assert s["overlaps"].tolist() == [0.5, 0.5, 0.0]
+    assert s["conflicts"].tolist() == [0.25, 0.25, 0.0]
+    assert s["correct"].tolist() == [2, 1, 1] and s["incorrect"].tolist() == [0, 1, 0]
+    assert s["emp_acc"].tolist() == [1.0, 0.5, 1.0]
+    d = dataset_summary(L)
+    assert d["coverage"] == 0.75 and d["overlap_rate"] == 0.5 and d["conflict_rate"] == 0.25
+
+    from labelmill.label_models import MajorityVote
+
+    mv = MajorityVote().fit(L)
+    s2 = lf_summary(L, ["a", "b", "c"], label_model=mv, errors={"b": 3})
+    assert np.allclose(s2["est_acc"], mv.accuracy_) and s2["errors"].tolist() == [0, 3, 0]
+
+
+def test_print_summary(capsys):
+    from rich.console import Console
+
+    from labelmill.lfs import print_lf_summary
+
+    L = apply_lfs(LFS, make_df(30), cache=False, progress=False)
+    print_lf_summary(lf_summary(L), dataset_summary(L), console=Console(width=200))
+    out = capsys.readouterr().out
+    assert "kw_sub" in out and "coverage" in out

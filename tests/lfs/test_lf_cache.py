@@ -1,0 +1,133 @@
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labelmill.lfs import (apply_lfs, clear_cache, default_cache_dir, keyword_lf, labeling_function,
+                           load_lfs_from_file)
+from labelmill.lfs.cache import VoteCache
+
+LF_FILE = '''
+from labelmill.lfs import ABSTAIN, keyword_lf, labeling_function
+
+LIMIT = {limit}
+
+kw = keyword_lf("kw", ["spam"], 1)
+
+@labeling_function()
+def short(x):
+    return 0 if len(x.text) < LIMIT else ABSTAIN
+
+@labeling_function()
+def digits(x):
+    return 1 if any(c.isdigit() for c in x.text) else {digits_else}
+'''
+
+DF = pd.DataFrame({"text": ["spam spam", "hi", "call 555 now please", "a long ham comment here"]})
+
+
+def write(path, limit=5, digits_else="ABSTAIN"):
+    path.write_text(LF_FILE.format(limit=limit, digits_else=digits_else))
+    return load_lfs_from_file(path)
+
+
+def test_edit_one_lf_recomputes_only_it(tmp_path):
+    f = tmp_path / "lfs.py"
+    cache = tmp_path / "c"
+    L1 = apply_lfs(write(f), DF, cache=cache, progress=False, n_jobs=1)
+    assert L1.report.computed == ["kw", "short", "digits"] and L1.report.from_cache == []
+    L2 = apply_lfs(write(f), DF, cache=cache, progress=False, n_jobs=1)
+    assert L2.report.computed == [] and L2 == L1
+    L3 = apply_lfs(write(f, digits_else="0"), DF, cache=cache, progress=False, n_jobs=1)
+    assert L3.report.computed == ["digits"]
+    assert L3.to_dense()[:, 2].tolist() == [0, 0, 1, 0]
+    # a module-level constant the LF reads is part of its definition
+    L4 = apply_lfs(write(f, limit=50, digits_else="0"), DF, cache=cache, progress=False, n_jobs=1)
+    assert L4.report.computed == ["short"]
+    # declarative LFs are keyed by their parameters
+    L5 = apply_lfs([keyword_lf("kw", ["spam", "call"], 1)], DF, cache=cache, progress=False)
+    assert L5.report.computed == ["kw"]
+
+
+def test_data_change_invalidates(tmp_path):
+    lfs = write(tmp_path / "lfs.py")
+    apply_lfs(lfs, DF, cache=tmp_path / "c", progress=False, n_jobs=1)
+    df2 = DF.copy()
+    df2.loc[1, "text"] = "hj"
+    assert apply_lfs(lfs, df2, cache=tmp_path / "c", progress=False, n_jobs=1).report.computed == \
+        ["kw", "short", "digits"]
+    # an extra column the declarative LF does not read keeps its entry valid
+    df3 = DF.assign(other=1)
+    r = apply_lfs(lfs, df3, cache=tmp_path / "c", progress=False, n_jobs=1).report
+    assert r.from_cache == ["kw"]
+
+
+def test_closure_values_are_part_of_the_key(tmp_path):
+    def make(word):
+        @labeling_function(name="has_word")
+        def f(x):
+            return 1 if word in x.text else -1
+        return f
+
+    c = tmp_path / "c"
+    a = apply_lfs([make("spam")], DF, cache=c, progress=False)
+    b = apply_lfs([make("hi")], DF, cache=c, progress=False)
+    assert b.report.computed == ["has_word"] and a != b
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_corrupt_entry_is_recomputed(tmp_path, damage):
+    lfs = write(tmp_path / "lfs.py")
+    c = tmp_path / "c"
+    ref = apply_lfs(lfs, DF, cache=c, progress=False, n_jobs=1)
+    entries = VoteCache(c).entries()
+    assert len(entries) == 3
+    for e in entries:
+        raw = e.read_bytes()
+        if damage == "truncate":
+            e.write_bytes(raw[:-3])
+        elif damage == "flip":
+            e.write_bytes(raw[:-1] + bytes([raw[-1] ^ 0xFF]))
+        elif damage == "garbage":
+            e.write_bytes(b"not a cache entry")
+        else:
+            e.write_bytes(b"")
+    again = apply_lfs(lfs, DF, cache=c, progress=False, n_jobs=1)
+    assert again.report.computed == ["kw", "short", "digits"]
+    assert again == ref
+    assert apply_lfs(lfs, DF, cache=c, progress=False, n_jobs=1).report.computed == []
+
+
+def test_cache_disabled_default_dir_and_clear(tmp_path, monkeypatch):
+    lfs = write(tmp_path / "lfs.py")
+    assert default_cache_dir() == tmp_path / "lm_cache"  # set by the conftest fixture
+    apply_lfs(lfs, DF, cache=False, progress=False, n_jobs=1)
+    assert not (tmp_path / "lm_cache").exists()
+    apply_lfs(lfs, DF, progress=False, n_jobs=1)
+    assert len(VoteCache(tmp_path / "lm_cache").entries()) == 3
+    assert clear_cache() == 3
+    assert not (tmp_path / "lm_cache").exists()
+    monkeypatch.delenv("LABELMILL_CACHE_DIR")
+    monkeypatch.chdir(tmp_path)
+    assert default_cache_dir() == tmp_path / ".labelmill_cache"
+
+
+def test_errors_cached_under_abstain_are_not_trusted_by_raise(tmp_path):
+    from labelmill.errors import LabelingFunctionError
+
+    @labeling_function()
+    def flaky(x):
+        if x.text == "hi":
+            raise RuntimeError("no")
+        return -1
+
+    c = tmp_path / "c"
+    r = apply_lfs([flaky], DF, cache=c, progress=False, on_error="abstain").report
+    assert r.errors == {"flaky": 1}
+    r2 = apply_lfs([flaky], DF, cache=c, progress=False, on_error="abstain").report
+    assert r2.from_cache == ["flaky"] and r2.errors == {"flaky": 1}
+    with pytest.raises(LabelingFunctionError, match="flaky"):
+        apply_lfs([flaky], DF, cache=c, progress=False, on_error="raise")
+    no_tmp = [p for p in (c / "votes").rglob("*") if p.name.endswith(".tmp")]
+    assert no_tmp == []
