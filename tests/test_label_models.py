@@ -337,8 +337,6 @@ def test_relabel_with_class_balance_permuted_too(invariance_data):
         np.testing.assert_allclose(Pr[:, pi], P, atol=1e-8, err_msg=name)
 
 
-@pytest.mark.xfail(strict=True, reason="src: auto's held-out source folds follow column order, so permuting "
-                                       "sources can change the chosen candidate")
 def test_auto_permuting_sources_leaves_predict_proba_unchanged():
     L = load_demo().train.L
     perm = np.random.default_rng(3).permutation(L.n_sources)

@@ -302,8 +302,6 @@ def test_from_long_bad_tables():
         LabelMatrix.from_long(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="src gap: from_long's non-integer error says 'entry 1' instead of "
-                                       "naming the item id and source")
 def test_from_long_non_integer_vote_names_item_and_source():
     bad = pd.DataFrame({"item": ["a", "b"], "source": ["w1", "w1"], "label": [0, 0.5]})
     with pytest.raises(InvalidVotesError, match=r"'b'.*'w1'"):
@@ -348,8 +346,6 @@ def test_boolean_votes_rejected():
         LabelMatrix.from_dense(np.array([[True, False]]))
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: numeric strings are silently parsed as votes "
-                                       "(matrix._as_integer_votes casts str to float)")
 @pytest.mark.parametrize("bad", [[[0, "1"]], np.array([[0, "1"]], dtype=object)])
 def test_numeric_string_votes_rejected(bad):
     with pytest.raises(InvalidVotesError):

@@ -148,8 +148,6 @@ def test_non_integer_vote_names_file_row_and_source(tmp_path, bad):
     _raises(InvalidVotesError, folder, str(folder / "train.json"), "'c9'", "'lf_2'", "non-integer")
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: numeric strings and JSON booleans in weak_labels are "
-                                       "accepted as votes (matrix._as_integer_votes casts them to float)")
 @pytest.mark.parametrize("bad", ["1", True])
 def test_string_or_boolean_vote_rejected(tmp_path, bad):
     split = dict(GOOD, c9=rec([0, 1, bad]))

@@ -205,7 +205,9 @@ class LabelMatrix:
         if (cols < 0).any():
             bad = src_vals[np.flatnonzero(cols < 0)[0]]
             raise InvalidVotesError(f"long vote table: source {bad!r} is not among the given source names")
-        labels = _as_integer_votes(df[label].to_numpy(), what=f"column {label!r}")
+        labels = _as_integer_votes(
+            df[label].to_numpy(), what=f"column {label!r}",
+            where_fn=lambda i: f"vote table row {i} (item {item_vals[i]!r}, source {src_vals[i]!r})")
         if n_classes is None:
             n_classes = max(2, int(labels.max()) + 1 if labels.size else 2)
         return cls.from_coo(rows, cols, labels, len(item_index), n_classes, source_names=list(src_index),
@@ -379,32 +381,39 @@ def _to_pandas(table):
     return pd.DataFrame(table)
 
 
-def _as_integer_votes(arr: np.ndarray, what: str, source_names=None, row_ids=None) -> np.ndarray:
-    """Return `arr` as int64, or raise naming the first non-integer entry."""
+def _as_integer_votes(arr: np.ndarray, what: str, source_names=None, row_ids=None, where_fn=None) -> np.ndarray:
+    """Return `arr` as int64, or raise naming the first non-integer entry.
+
+    Integers pass; floats pass only when integral (1.0); booleans, strings, None
+    and NaN are errors. For a 2-D array the error names the row and source; for a
+    1-D array ``where_fn(i)`` (if given) describes entry i.
+    """
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64, copy=False)
-    if arr.dtype.kind == "b":
-        raise InvalidVotesError(f"{what} must be integer class ids, got booleans")
-    try:
-        as_float = arr.astype(np.float64)
-        bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
-    except (TypeError, ValueError):
-        as_float = None
-        bad = np.array([not _is_intlike(v) for v in arr.ravel()]).reshape(arr.shape)
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+    elif arr.dtype.kind == "O":
+        types = set(map(type, arr.ravel()))
+        if types <= {int, np.int64, np.int32, np.int16, np.int8}:
+            return arr.astype(np.int64)
+        bad = np.fromiter((not _is_intlike(v) for v in arr.ravel()), dtype=bool, count=arr.size).reshape(arr.shape)
+    else:  # booleans, strings, bytes, dates...
+        bad = np.ones(arr.shape, dtype=bool)
+        if arr.dtype.kind == "b":
+            what = f"{what} (got booleans)"
     if bad.any():
         pos = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), arr.shape)
         value = arr[pos]
+        value = value.item() if isinstance(value, np.generic) else value
         if arr.ndim == 2:
-            m = arr.shape[1]
             src = source_names[pos[1]] if source_names is not None else f"source_{pos[1]}"
             where = f"{_describe_row(int(pos[0]), row_ids)}, source {src!r} (column {pos[1]})"
-            del m
+        elif where_fn is not None:
+            where = where_fn(int(pos[0]))
         else:
             where = f"entry {pos[0]}"
         raise InvalidVotesError(f"non-integer vote {value!r} at {where}: {what} must be integers in [-1, k-1]")
-    if as_float is None:
-        return np.array([int(v) for v in arr.ravel()], dtype=np.int64).reshape(arr.shape)
-    return as_float.astype(np.int64)
+    return arr.astype(np.float64).astype(np.int64)
 
 
 def _as_signed(a) -> np.ndarray:

@@ -50,14 +50,18 @@ def held_out_source_agreement(model: LabelModel, L: LabelMatrix, n_folds: int = 
                               random_state=0) -> float:
     """Unsupervised score of a label model on votes L (higher is better).
 
-    Splits sources into folds; for each, fits a clone on the other sources and returns
-    the mean over held-out votes of the probability the model gives to that vote.
+    Splits sources into folds (assigned by source name, so the score does not depend
+    on column order); for each, fits a clone on the other sources and returns the mean
+    over held-out votes of the probability the model gives to that vote.
     """
     rng = np.random.default_rng(random_state)
     if L.n_rows > max_rows:
         L = L[np.sort(rng.choice(L.n_rows, max_rows, replace=False))]
     m = L.n_sources
-    folds = np.array_split(rng.permutation(m), min(n_folds, m))
+    # folds follow source *names*, not column positions, so reordering sources
+    # cannot change the score
+    by_name = np.argsort(np.asarray(L.source_names, dtype=object).astype(str), kind="stable")
+    folds = np.array_split(by_name[rng.permutation(m)], min(n_folds, m))
     total, count = 0.0, 0
     for held in folds:
         keep = np.setdiff1d(np.arange(m), held)
