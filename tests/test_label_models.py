@@ -234,11 +234,26 @@ def test_moment_matching_with_known_balance_on_skewed_classes(skewed_synth):
 
 
 def test_weighted_majority_ranks_sources_by_accuracy(binary_synth):
-    # its accuracy_ is biased low (see report), but the ranking and weights must be right
     L, y = binary_synth
+    for estimator in ("triplet", "agreement"):
+        wmv = WeightedMajorityVote(estimator=estimator).fit(L)
+        assert (np.diff(wmv.accuracy_) > 0).all(), estimator
+        assert (np.diff(wmv.weights_) > 0).all(), estimator
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_triplet_estimator_recovers_one_coin_accuracies(k):
+    # stated tolerance 0.03 on 20k rows (one-coin sources, the model the method assumes)
+    L, y = synth_binary_like(20_000, k, ACCS, COVS, np.full(k, 1.0 / k), seed=5 + k)
     wmv = WeightedMajorityVote().fit(L)
-    assert (np.diff(wmv.accuracy_) > 0).all()
-    assert (np.diff(wmv.weights_) > 0).all()
+    np.testing.assert_allclose(wmv.accuracy_, empirical_accuracy(L, y), atol=0.03)
+
+
+def test_weighted_majority_agreement_estimator_is_biased_low(binary_synth):
+    # documented: the leave-one-out agreement estimate is pulled down by the reference's own errors
+    L, y = binary_synth
+    acc = WeightedMajorityVote(estimator="agreement").fit(L).accuracy_
+    assert (acc < empirical_accuracy(L, y)).all()
 
 
 @pytest.mark.parametrize("which", ["binary_synth", "skewed_synth"])

@@ -60,17 +60,17 @@ class MajorityVote(LabelModel):
 class WeightedMajorityVote(LabelModel):
     """Majority vote where source j's vote counts ``weights_[j]`` times.
 
-    With ``weights=None`` the weights are learned without gold: each source's
-    accuracy is estimated as its agreement with the weighted vote of the *other*
-    sources (leave-one-out, so a source cannot vouch for itself), and its weight is
-    the naive-Bayes log-odds ``log(acc * (k-1) / (1 - acc))``; the two steps are
-    iterated ``n_iter`` times from equal weights. Only votes on rows where another
-    source also votes can be checked, and the estimate is shrunk toward
-    ``prior_accuracy`` with the weight of ``prior_strength`` such votes, so a rarely
-    overlapping source keeps a sensible weight. ``predict_proba`` is the softmax
-    of the weighted votes plus the log class prior, so it is a calibrated-ish
-    one-parameter-per-source model. Uncovered rows get the prior: ``class_balance``
-    if given to ``fit``, else uniform.
+    With ``weights=None`` the weights are learned without gold as the naive-Bayes
+    log-odds ``log(acc * (k-1) / (1 - acc))`` of each source's estimated accuracy, so
+    ``predict_proba`` (the softmax of the weighted votes plus the log class prior) is
+    the posterior of the one-coin model. The accuracies come from
+    ``estimator="triplet"`` (default): the triplet method on pairwise agreement rates
+    (see :mod:`labelmill.label_models.triplets`), consistent under the one-coin model;
+    or ``estimator="agreement"``: each source's agreement with the leave-one-out
+    weighted vote of the others, iterated ``n_iter`` times (simple, but biased low:
+    the reference vote is itself sometimes wrong). Either way a source with little
+    overlap is pulled toward ``prior_accuracy``. Uncovered rows get the prior:
+    ``class_balance`` if given to ``fit``, else uniform.
 
     Attributes
     ----------
@@ -81,44 +81,55 @@ class WeightedMajorityVote(LabelModel):
 
     name = "weighted_majority"
 
-    def __init__(self, weights=None, n_iter: int = 10, prior_accuracy: float = 0.7,
+    def __init__(self, weights=None, estimator: str = "triplet", n_iter: int = 10, prior_accuracy: float = 0.7,
                  prior_strength: float = 2.0, random_state: int | None = 0):
         self.weights = weights
+        self.estimator = estimator
+        self.n_iter = n_iter
         self.prior_accuracy = prior_accuracy
         self.prior_strength = prior_strength
-        self.n_iter = n_iter
         self.random_state = random_state
 
     def _fit(self, L, class_balance):
         k, m = L.n_classes, L.n_sources
-        rows, srcs, labs = L.rows, L.sources, L.labels
-        log_prior = np.log(np.full(k, 1.0 / k) if class_balance is None else np.clip(class_balance, 1e-6, None))
+        prior = np.full(k, 1.0 / k) if class_balance is None else np.clip(class_balance, 1e-6, None)
+        self.class_balance_ = prior / prior.sum()
         if self.weights is not None:
             w = np.asarray(self.weights, dtype=float)
             if w.shape != (m,):
                 raise ValueError(f"weights must have one entry per source ({m}), got shape {w.shape}")
-            acc = np.full(m, np.nan)
-            n_iter = 0
+            self.weights_, self.accuracy_ = w, np.full(m, np.nan)
+            return
+        if self.estimator == "triplet":
+            from .triplets import triplet_accuracies
+
+            acc, _ = triplet_accuracies(L, prior_accuracy=self.prior_accuracy)
+        elif self.estimator == "agreement":
+            acc = self._loo_agreement(L, np.log(self.class_balance_))
         else:
-            w = np.ones(m)
-            n_iter = self.n_iter
+            raise ValueError(f"estimator must be 'triplet' or 'agreement', got {self.estimator!r}")
+        acc = np.clip(acc, 1.0 / k + 1e-3, 0.99)
+        self.accuracy_ = acc
+        self.weights_ = np.log(acc * (k - 1) / (1 - acc))
+
+    def _loo_agreement(self, L, log_prior):
+        k, m = L.n_classes, L.n_sources
+        rows, srcs, labs = L.rows, L.sources, L.labels
+        w = np.ones(m)
         # rows where some other source also votes: only there can a vote be checked
         others = (L.votes_per_row() > 1)[rows]
         n_checked = np.bincount(srcs, weights=others.astype(float), minlength=m)
         idx = np.arange(len(labs))
-        for _ in range(n_iter):
-            logits = L.class_counts(w) + log_prior
-            # leave-one-out: remove each vote's own contribution before scoring it
-            loo = logits[rows]
-            loo[idx, labs] -= w[srcs]
+        acc = np.full(m, self.prior_accuracy)
+        for _ in range(self.n_iter):
+            loo = (L.class_counts(w) + log_prior)[rows]
+            loo[idx, labs] -= w[srcs]  # leave-one-out: a vote may not vouch for itself
             Q = softmax_rows(loo)
             hits = np.bincount(srcs, weights=Q[idx, labs] * others, minlength=m)
             acc = (hits + self.prior_strength * self.prior_accuracy) / (n_checked + self.prior_strength)
-            acc = np.clip(acc, 0.01, 0.99)
+            acc = np.clip(acc, 1.0 / k + 1e-3, 0.99)
             w = np.log(acc * (k - 1) / (1 - acc))
-        self.weights_ = w
-        self.accuracy_ = acc
-        self.class_balance_ = np.exp(log_prior) / np.exp(log_prior).sum()
+        return acc
 
     def _predict_proba(self, L):
         return softmax_rows(L.class_counts(self.weights_) + np.log(self.class_balance_))

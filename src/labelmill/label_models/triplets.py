@@ -1,0 +1,75 @@
+"""Source accuracies from pairwise agreement rates: the triplet method (FlyingSquid-style).
+
+Under the one-coin model (source i is right with probability a_i and otherwise picks
+one of the other k-1 classes uniformly; sources independent given the class), two
+sources that both vote agree with probability
+``a_i a_j + (1 - a_i)(1 - a_j)/(k - 1)``. Writing ``s_i = (k a_i - 1)/(k - 1)`` this is
+``c_ij := (k * agree_ij - 1)/(k - 1) = s_i s_j``, so for any third source j, l:
+``s_i² = c_ij c_il / c_jl``. We take the median of that over all triplets whose
+pairs overlap on enough rows, which is robust to the odd badly estimated pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..matrix import LabelMatrix
+from .moments import second_moments
+
+
+def pairwise_agreement(L: LabelMatrix) -> tuple[np.ndarray, np.ndarray]:
+    """(M, M) rows where both sources vote, and (M, M) fraction of those where they agree."""
+    m, k = L.n_sources, L.n_classes
+    O = second_moments(L) * L.n_rows  # counts of (i votes l, j votes l') co-occurrences
+    blocks = O.reshape(m, k, m, k)
+    both = blocks.sum(axis=(1, 3))
+    agree = np.einsum("iljl->ij", blocks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(both > 0, agree / np.maximum(both, 1), np.nan)
+    np.fill_diagonal(rate, np.nan)
+    return both, rate
+
+
+def triplet_accuracies(L: LabelMatrix, min_overlap: int = 10, min_signal: float = 0.05,
+                       max_partners: int = 100, prior_accuracy: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate each source's accuracy P(vote correct | votes) without gold.
+
+    Parameters
+    ----------
+    L : LabelMatrix (N, M), k classes
+    min_overlap : pairs co-voting on fewer rows are not used
+    min_signal : pairs with |c_jl| below this are not used as denominators
+    max_partners : per source, only its best-overlapping partners are used (caps the
+        cost at M * max_partners² triplets)
+    prior_accuracy : returned for a source with no usable triplet
+
+    Returns
+    -------
+    accuracy : ndarray (M,), in [1/k, 1)
+    n_triplets : ndarray (M,), how many triplets each estimate is the median of
+    """
+    m, k = L.n_sources, L.n_classes
+    both, rate = pairwise_agreement(L)
+    c = (k * rate - 1.0) / (k - 1.0)
+    c[both < min_overlap] = np.nan
+    acc = np.full(m, float(prior_accuracy))
+    n_trip = np.zeros(m, dtype=np.int64)
+    for i in range(m):
+        partners = np.flatnonzero(np.isfinite(c[i]))
+        if len(partners) < 2:
+            continue
+        if len(partners) > max_partners:
+            partners = partners[np.argsort(-both[i, partners], kind="stable")[:max_partners]]
+        ci = c[i, partners]
+        cjl = c[np.ix_(partners, partners)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = np.outer(ci, ci) / cjl
+        ok = np.isfinite(est) & (np.abs(cjl) >= min_signal)
+        ok[np.arange(len(partners)), np.arange(len(partners))] = False
+        vals = est[np.triu(ok, 1)]
+        if len(vals) == 0:
+            continue
+        s2 = float(np.clip(np.median(vals), 0.0, 0.98))
+        acc[i] = (1.0 + (k - 1.0) * np.sqrt(s2)) / k
+        n_trip[i] = len(vals)
+    return acc, n_trip
