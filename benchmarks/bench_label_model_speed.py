@@ -9,8 +9,9 @@ model stays under 1 GiB.
 
 What is timed, in one process, one model after the other:
 
-* labelmill ``MomentMatching()`` (the Python API's default model): ``fit(L)`` then
-  ``predict_proba(L)`` on a prebuilt ``LabelMatrix``;
+* labelmill's default model, ``make_label_model()`` (``WeightedMajorityVote()`` with
+  triplet-method accuracies): ``fit(L)`` then ``predict_proba(L)`` on a prebuilt ``LabelMatrix``;
+* labelmill ``MomentMatching()`` (Snorkel's objective, solved our way): the same;
 * labelmill ``AutoLabelModel()``: the same; with no validation gold it selects a model by
   held-out source agreement;
 * Snorkel ``LabelModel(cardinality=k, verbose=False)``: ``fit(L, n_epochs=100, seed=0,
@@ -59,8 +60,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 DEFAULT_OUT = os.path.join(HERE, "results", "label_model_speed.md")
 GIB = 2**30
-MODELS = ("moments", "auto")
-MODEL_LABELS = {"moments": "labelmill MomentMatching()", "auto": "labelmill AutoLabelModel()",
+MODELS = ("default", "moments", "auto")
+MODEL_LABELS = {"default": "labelmill default (WeightedMajorityVote)", "moments": "labelmill MomentMatching()",
+                "auto": "labelmill AutoLabelModel()",
                 "snorkel": "Snorkel 0.10 LabelModel"}
 
 
@@ -102,6 +104,9 @@ def dense_votes(rows, srcs, labs, n_rows, n_sources):
 
 # ---------------------------------------------------------------------- models
 def make_model(name: str, k: int):
+    if name == "default":
+        from labelmill.label_models import make_label_model
+        return make_label_model()
     if name == "moments":
         from labelmill.label_models import MomentMatching
         return MomentMatching()
@@ -304,7 +309,7 @@ def build_report(args, command, facts, data_info, build_times, results, mem, mem
     ap("")
     ap("| model | fit + predict_proba (s) | fit (s) | predict_proba (s) | rows/s | accuracy | speed-up vs Snorkel | peak extra memory |")
     ap("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name in ("moments", "auto", "snorkel"):
+    for name in ("default", "moments", "auto", "snorkel"):
         r = results.get(name)
         if r is None:
             continue
@@ -364,6 +369,9 @@ def write_atomic(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the report ordinary permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -424,13 +432,14 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     command = shlex.join([sys.executable, sys.argv[0]] + sys.argv[1:])
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    facts = machine_facts()  # at the start: the commit recorded is the code this run imports
 
     from labelmill.label_models import MajorityVote
     from labelmill.matrix import LabelMatrix
 
     k = args.classes
     snorkel_skip_reason = None
-    names = ["moments"] + ([] if args.no_auto else ["auto"])
+    names = ["default", "moments"] + ([] if args.no_auto else ["auto"])
     snorkel_ok = False
     if not args.no_snorkel:
         try:
@@ -532,11 +541,11 @@ def main(argv=None) -> int:
             data_info["notes"].append(f"Note: the memory subprocess of {MODEL_LABELS[name]} got accuracy "
                                       f"{a:.6f}, the timed run {results[name]['accuracy']:.6f}.")
     data_info["notes"].append(
-        "Both MomentMatching (class_balance='uniform') and Snorkel's LabelModel (no class_balance given) "
+        "MomentMatching (class_balance='uniform') and Snorkel's LabelModel (no class_balance given) "
         f"assume a uniform class prior here; the true balance is {[round(b, 3) for b in args.balance]}.")
     data_info["wall_s"] = time.perf_counter() - t_start
     load_after = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    report = build_report(args, command, machine_facts(), data_info, build_times, results, mem, mem_method,
+    report = build_report(args, command, facts, data_info, build_times, results, mem, mem_method,
                           load_before, load_after, started)
     print()
     print(report)

@@ -21,8 +21,16 @@ LABEL_MODELS = {
 }
 
 
-def make_label_model(name: str, **params) -> LabelModel:
-    """Build a label model by its registry name (see ``LABEL_MODELS``)."""
+#: the single model used when none is named: the triplet-weighted majority vote is fast
+#: (closed form, one pass over the votes), consistent under the one-coin model and, unlike
+#: the moment-matching and Dawid-Skene models, does not collapse on any bundled dataset.
+#: The CLI's default is ``auto``, which chooses per dataset.
+DEFAULT_LABEL_MODEL = "weighted_majority"
+
+
+def make_label_model(name: str | None = None, **params) -> LabelModel:
+    """Build a label model by its registry name (see ``LABEL_MODELS``); None = the default."""
+    name = DEFAULT_LABEL_MODEL if name is None else name
     try:
         cls = LABEL_MODELS[name]
     except KeyError:
@@ -30,5 +38,5 @@ def make_label_model(name: str, **params) -> LabelModel:
     return cls(**params)
 
 
-__all__ = ["LabelModel", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "MomentMatching",
+__all__ = ["DEFAULT_LABEL_MODEL", "LabelModel", "MajorityVote", "WeightedMajorityVote", "DawidSkene", "MomentMatching",
            "AutoLabelModel", "LABEL_MODELS", "make_label_model", "break_ties", "held_out_source_agreement"]

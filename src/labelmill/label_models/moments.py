@@ -111,7 +111,10 @@ class MomentMatching(LabelModel):
 
     def __init__(self, n_epochs: int = 100, lr: float = 0.01, momentum: float = 0.9,
                  prec_init: float = 0.7, mu_eps: float | None = None, abstain: str = "ignore",
-                 class_balance: str = "uniform", balance_iter: int = 2, random_state: int | None = 0):
+                 class_balance: str = "uniform", balance_iter: int = 2, clamp_every_step: bool = True,
+                 init_scale: float = 1.0, random_state: int | None = 0):
+        self.clamp_every_step = clamp_every_step
+        self.init_scale = init_scale
         self.n_epochs = n_epochs
         self.lr = lr
         self.momentum = momentum
@@ -129,14 +132,17 @@ class MomentMatching(LabelModel):
         mu = np.zeros((mk, k))
         idx = np.arange(mk)
         mu[idx, np.tile(np.arange(k), m)] = np.clip(marg * self.prec_init / p[np.tile(np.arange(k), m)], 0, 1)
+        mu *= self.init_scale
         P = np.diag(p)
         vel = np.zeros_like(mu)
         for _ in range(self.n_epochs):
             R = mask * (O - mu @ P @ mu.T)
             grad = -4.0 * R @ mu @ P + 2.0 * np.outer(mu @ p - marg, p)
             vel = self.momentum * vel + grad
-            mu = np.clip(mu - self.lr * vel, eps, 1 - eps)
-        return mu
+            mu = mu - self.lr * vel
+            if self.clamp_every_step:
+                mu = np.clip(mu, eps, 1 - eps)
+        return np.clip(mu, eps, 1 - eps)
 
     def _fit(self, L, class_balance):
         if self.abstain not in ("ignore", "model"):
@@ -151,7 +157,7 @@ class MomentMatching(LabelModel):
         p = class_balance if class_balance is not None else np.full(k, 1.0 / k)
         cov = L.covered()
         for _ in range(max(1, self.balance_iter) if estimate else 1):
-            mu = _cap_vote_mass(self._solve(O, marg, mask, p, L.n_rows), m, k)
+            mu = _cap_vote_mass(_align_classes(self._solve(O, marg, mask, p, L.n_rows), p, m, k), m, k)
             self.mu_ = mu.reshape(m, k, k).transpose(0, 2, 1)  # [j, c, l]
             self.class_balance_ = p
             if estimate:
@@ -175,6 +181,31 @@ class MomentMatching(LabelModel):
         W, base = self._weights()
         logits = np.asarray(L.one_hot(dtype=np.float64) @ W) + base + np.log(np.clip(self.class_balance_, 1e-12, None))
         return softmax_rows(logits)
+
+
+def _align_classes(mu, p, m, k):
+    """Permute μ's class columns to maximise the summed diagonal P(λ_j = c, y = c).
+
+    The moment objective is symmetric under relabelling classes of equal prior, so
+    the optimiser can end on a permuted solution; as in Snorkel, pick the column
+    permutation (within groups of equal class prior) that makes sources agree most
+    with the class they vote for (Hungarian algorithm).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    joint = mu.reshape(m, k, k).sum(axis=0) * p[None, :]  # [l, c]: sum_j P(λ_j = l, y = c)
+    perm = np.arange(k)
+    groups: dict[float, list[int]] = {}
+    for c, pc in enumerate(np.round(p, 3)):
+        groups.setdefault(float(pc), []).append(c)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        sub = joint[np.ix_(group, group)]
+        rows, cols = linear_sum_assignment(-sub)
+        for r, c in zip(rows, cols):
+            perm[group[r]] = group[c]
+    return mu[:, perm]
 
 
 def _normalise(v):
