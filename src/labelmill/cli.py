@@ -94,17 +94,41 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--out", "out_dir", default="labelmill-out", show_default=True, type=click.Path(path_type=Path),
               help="Folder for metrics.json and labels.parquet.")
 @click.option("--seed", default=0, show_default=True, help="Random state for every random choice.")
+@click.option("--lfs", "lfs_file", default=None, metavar="FILE.py",
+              help="Raw data mode: DATA_DIR is a table (Parquet file/folder, CSV, JSON lines) and the "
+                   "labeling functions defined at module level in FILE.py make the votes.")
+@click.option("--gold-column", default=None, help="Raw data mode: column of gold class ids (-1 = unknown).")
+@click.option("--split-column", default=None,
+              help="Raw data mode: column with train/valid/test per row (default: all rows train; rows "
+                   "with gold also scored as valid).")
+@click.option("--n-classes", type=int, default=None, help="Raw data mode: number of classes.")
+@click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
+@click.option("--n-jobs", type=int, default=None, help="Raw data mode: processes for Python LFs.")
 @_debug_option
-def run(data_dir, demo, label_model, out_dir, seed):
+def run(data_dir, demo, label_model, out_dir, seed, lfs_file, gold_column, split_column, n_classes, no_cache,
+        n_jobs):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
+    DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
     Writes OUT/metrics.json and OUT/labels.parquet (one row per train example: id,
     split, one probability column per class, predicted label). Without a train split
     the model is fitted on the valid and test votes (transductively).
     """
+    from .pipeline import dataset_from_lfs
     from .pipeline import run as run_pipeline
 
-    ds = _load(data_dir, demo)
+    if lfs_file is not None:
+        from .lfs import load_lfs_from_file
+
+        if demo or data_dir is None:
+            raise click.UsageError("with --lfs, give the raw data table as DATA_DIR (not --demo)")
+        if not Path(data_dir).exists():
+            raise click.UsageError(f"{data_dir}: no such data file or folder")
+        lfs = load_lfs_from_file(lfs_file)
+        ds = dataset_from_lfs(str(data_dir), lfs, gold_column=gold_column, split_column=split_column,
+                              n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True)
+    else:
+        ds = _load(data_dir, demo)
     with console.status(f"fitting label model {label_model!r} on {ds.name}..."):
         result = run_pipeline(ds, label_model, out_dir=out_dir, random_state=seed)
     info = result.metrics["label_model_info"]

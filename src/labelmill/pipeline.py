@@ -131,6 +131,80 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels)
 
 
+def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: str | None = None,
+                     n_classes: int | None = None, name: str | None = None, **apply_kwargs) -> Dataset:
+    """Apply labeling functions to a raw table and wrap the votes as a :class:`Dataset`.
+
+    Parameters
+    ----------
+    data : table or path accepted by :func:`labelmill.lfs.apply_lfs` (pandas, polars,
+        pyarrow, Parquet file/folder, CSV/TSV, JSON lines)
+    lfs : sequence of labeling functions
+    gold_column : optional column of gold class ids (-1 or null = unknown)
+    split_column : optional column with values "train", "valid", "test". Without it every
+        row is in "train" and, when there is gold, the rows with gold also form "valid"
+        (scored transductively: the label model never sees gold, but it saw their votes).
+    n_classes : optional; default the larger of the largest vote and largest gold + 1
+    apply_kwargs : passed to ``apply_lfs`` (n_jobs, cache, on_error, progress)
+
+    Returns
+    -------
+    Dataset whose splits' ``examples`` hold the row ids (``id`` column if the data has
+    one, else the row position).
+    """
+    from .errors import DataFormatError
+    from .lfs import apply_lfs
+    from .lfs._data import TableSource
+
+    L = apply_lfs(lfs, data, n_classes=n_classes, **apply_kwargs)
+    source = TableSource(data)
+    wanted = [c for c in (gold_column, split_column) if c is not None]
+    for c in wanted:
+        if c not in source.column_names:
+            raise DataFormatError(f"{data!s:.200}: no column {c!r}; columns are {source.column_names}")
+    cols = source.table(wanted) if wanted else None
+    n = L.n_rows
+    gold = np.full(n, -1, dtype=np.int64)
+    if gold_column is not None:
+        raw = cols.column(gold_column).to_pandas()
+        try:
+            gold = raw.fillna(-1).to_numpy().astype(np.int64)
+        except (TypeError, ValueError):
+            raise DataFormatError(f"gold column {gold_column!r} must hold integer class ids") from None
+        if (gold < -1).any():
+            raise DataFormatError(f"gold column {gold_column!r}: row {int(np.flatnonzero(gold < -1)[0])} has "
+                                  f"{int(gold[gold < -1][0])}; use -1 for unknown")
+    k = max(L.n_classes, int(gold.max()) + 1, 2) if n_classes is None else int(n_classes)
+    if (gold >= k).any():
+        i = int(np.flatnonzero(gold >= k)[0])
+        raise DataFormatError(f"gold column {gold_column!r}: row {i} has class {int(gold[i])}, outside [0, {k - 1}]")
+    if L.n_classes != k:
+        L = LabelMatrix(L.indptr, L.sources, L.labels, k, L.source_names)
+    ids = L.report.row_ids if getattr(L, "report", None) is not None and L.report.row_ids is not None \
+        else np.arange(n)
+    ids = np.asarray(ids)
+    if split_column is not None:
+        split_of = cols.column(split_column).to_pandas().astype(str).to_numpy()
+        bad = ~np.isin(split_of, ["train", "valid", "test"])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataFormatError(f"split column {split_column!r}: row {i} has {split_of[i]!r}; "
+                                  f"expected train, valid or test")
+        masks = {s: split_of == s for s in ("train", "valid", "test")}
+    else:
+        masks = {"train": np.ones(n, dtype=bool)}
+        if (gold >= 0).any():
+            masks["valid"] = gold >= 0
+    ds = Dataset(name=name or (Path(str(data)).stem if isinstance(data, (str, Path)) else "table"),
+                 class_names=[str(c) for c in range(k)])
+    for s, mask in masks.items():
+        if not mask.any():
+            continue
+        idx = np.flatnonzero(mask)
+        ds.splits[s] = Split(name=s, examples=pd.DataFrame({"id": ids[idx]}), gold=gold[idx], L=L[idx])
+    return ds
+
+
 def compare(ds: Dataset, names=None, random_state: int = 0) -> dict:
     """Every label model side by side: ``{name: {"valid": M, "test": M}}``."""
     names = list(names or LABEL_MODELS)
