@@ -166,16 +166,14 @@ def compare(data_dir, demo, as_json, seed):
         console.print(f"auto chose {results['auto']['selected']}")
 
 
-def _register_optional_commands():
-    """Commands of later stages register themselves here when their package exists."""
-    try:
-        from .lfs.cli_commands import register
-    except ImportError:
-        return
+def _register_stage_commands():
+    """Commands that live with their stage (apply, lfs, cache) join the main group here."""
+    from .lfs.cli_commands import register
+
     register(main)
 
 
-_register_optional_commands()
+_register_stage_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
