@@ -550,3 +550,23 @@ def test_auto_on_real_data_is_no_worse_than_majority(name):
     assert auto.selection_ == "valid"
     auto_acc = float((auto.predict(ds.test.L) == ds.test.gold).mean())
     assert auto_acc >= mv_acc - 1 / len(ds.test), (auto.best_name_, auto_acc, mv_acc)
+
+
+def test_accuracy_of_one_sided_sources_is_their_precision():
+    # one-sided sources (each only ever votes its own class) carry their information in *when*
+    # they vote; accuracy_ must report P(vote correct | votes), i.e. their precision.
+    rng = np.random.default_rng(11)
+    n = 40_000
+    y = rng.integers(0, 2, n)
+    rates = [(0.40, 0.05), (0.30, 0.10), (0.50, 0.08), (0.05, 0.35), (0.10, 0.45), (0.08, 0.30)]
+    votes_for = [1, 1, 1, 0, 0, 0]
+    dense = np.full((n, len(rates)), -1)
+    precision = []
+    for j, ((r1, r0), lab) in enumerate(zip(rates, votes_for)):
+        fire = rng.random(n) < np.where(y == 1, r1, r0)
+        dense[fire, j] = lab
+        precision.append((y[fire] == lab).mean())
+    L = LabelMatrix.from_dense(dense, n_classes=2)
+    model = DawidSkene(abstain="model").fit(L)
+    # stated tolerance 0.05 (measured well inside it)
+    np.testing.assert_allclose(model.accuracy_, precision, atol=0.05)

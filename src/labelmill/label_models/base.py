@@ -154,3 +154,16 @@ def majority_soft_labels(L: LabelMatrix, prior: np.ndarray) -> np.ndarray:
     Q[~uncovered] /= s[~uncovered]
     Q[uncovered] = prior
     return Q
+
+
+def vote_accuracy(vote_probs: np.ndarray, class_balance: np.ndarray) -> np.ndarray:
+    """(M,) P(vote correct | source votes) from ``vote_probs[j, c, l]`` = P(source j votes l | y = c).
+
+    ``vote_probs`` may include the probability of voting at all (it need not sum to 1
+    over l): a one-sided source that votes SPAM far more often under SPAM is then
+    credited with its precision, not with the class prior.
+    """
+    k = len(class_balance)
+    joint = vote_probs[:, :, :k] * class_balance[None, :, None]  # P(votes l, y = c)
+    right = np.einsum("jcc->j", joint)
+    return right / np.maximum(joint.sum(axis=(1, 2)), 1e-300)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..matrix import LabelMatrix
-from .base import LabelModel, majority_soft_labels, softmax_rows
+from .base import LabelModel, majority_soft_labels, softmax_rows, vote_accuracy
 
 
 class DawidSkene(LabelModel):
@@ -110,8 +110,7 @@ class DawidSkene(LabelModel):
             if delta < self.tol:
                 break
         self.confusion_, self.class_balance_ = self._m_step(X, Q, k, m, class_balance)
-        vote_conf = self.confusion_[:, :, :k] / self.confusion_[:, :, :k].sum(axis=2, keepdims=True)
-        self.accuracy_ = np.einsum("c,jcc->j", self.class_balance_, vote_conf)
+        self.accuracy_ = vote_accuracy(self.confusion_, self.class_balance_)
 
     def _predict_proba(self, L: LabelMatrix):
         return softmax_rows(self._log_posterior(L.one_hot(dtype=np.float64), self.confusion_, self.class_balance_))

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..matrix import LabelMatrix, _index_dtype
-from .base import LabelModel, majority_soft_labels, softmax_rows
+from .base import LabelModel, majority_soft_labels, softmax_rows, vote_accuracy
 
 
 def second_moments(L: LabelMatrix, chunk_rows: int = 200_000) -> np.ndarray:
@@ -164,7 +164,7 @@ class MomentMatching(LabelModel):
                 p = _normalise(self._predict_proba(L)[cov].sum(axis=0) + 1.0)
         self.class_balance_ = p
         self.confusion_ = self.mu_ / np.maximum(self.mu_.sum(axis=2, keepdims=True), 1e-12)
-        self.accuracy_ = np.einsum("c,jcc->j", p, self.confusion_)
+        self.accuracy_ = vote_accuracy(self.mu_, p)
 
     def _weights(self):
         """(M*k, k) per-vote log-likelihoods and the (k,) all-abstain baseline."""
