@@ -13,6 +13,7 @@ Parts:
 3. Gazetteer: 100,000 terms over 1,000,000 short texts (a subprocess, so its peak RSS is
    its own). Bar: < 60 s and < 4 GiB.
 4. Cache: 20 LFs applied (cold cache), one edited, re-applied. Bar: <= 10% of the first.
+   Twice: with near-free Python LFs, and with tutorial-style ones (each edited in turn).
 """
 
 from __future__ import annotations
@@ -231,6 +232,52 @@ def part_cache(df, n_jobs=2) -> dict:
             "recomputed_unchanged": L3.report.computed, "n": len(df)}
 
 
+# Python LFs of the kind Snorkel's spam tutorial writes (string methods on x.text), used
+# for the second cache measurement; each is edited in turn.
+TUTORIAL_PY = [
+    "def py_few_words(x):\n    return 0 if len(x.text.split()) < 5 else ABSTAIN\n",
+    "def py_exclaim(x):\n    return 1 if x.text.count('!') >= 3 else ABSTAIN\n",
+    "def py_long(x):\n    return 1 if len(x.text) > 200 else ABSTAIN\n",
+    "def py_words(x):\n    words = x.text.lower().split()\n"
+    "    return 1 if 'channel' in words or 'subscribe' in words else ABSTAIN\n",
+    "def py_shouting(x):\n    letters = [c for c in x.text if c.isalpha()]\n"
+    "    return 1 if len(letters) >= 20 and sum(c.isupper() for c in letters) > 0.6 * len(letters) else ABSTAIN\n",
+    "def py_check_out(x):\n    t = x.text.lower()\n    return 1 if 'check' in t and 'out' in t else ABSTAIN\n",
+    "def py_phone(x):\n    return 1 if sum(c.isdigit() for c in x.text) >= 7 else ABSTAIN\n",
+    "def py_url_word(x):\n    return 1 if any(w.startswith(('http', 'www')) for w in x.text.split()) else ABSTAIN\n",
+    "def py_love_start(x):\n    return 0 if x.text.lower().lstrip().startswith(('i love', 'love')) else ABSTAIN\n",
+    "def py_mostly_caps_words(x):\n    ws = x.text.split()\n"
+    "    return 1 if len(ws) >= 4 and sum(w.isupper() for w in ws) * 2 > len(ws) else ABSTAIN\n",
+]
+
+
+def part_cache_tutorial(df, n_jobs=2) -> dict:
+    """20 LFs (the 10 keyword/regex LFs + TUTORIAL_PY), cold-cache apply; then each Python LF
+    edited in turn (its source changes, so its key does) and the 20 re-applied."""
+    from labelmill.lfs import apply_lfs, load_lfs_from_file
+
+    decl = [f"{n} = keyword_lf({n!r}, {kws!r}, {lab})" for n, (kws, lab) in KEYWORDS.items()]
+    decl += [f"{n} = regex_lf({n!r}, {p!r}, {lab}, flags={int(fl)})" for n, (p, fl, lab) in REGEXES.items()]
+    py = ["@labeling_function()\n" + src for src in TUTORIAL_PY]
+    edits = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "lfs.py"
+        cache = Path(tmp) / "cache"
+        f.write_text(EDIT_LFS.format(declarative="\n".join(decl), python="\n".join(py)))
+        lfs = load_lfs_from_file(f)
+        assert len(lfs) == 20
+        t1, _ = timed(lambda: apply_lfs(lfs, df, cache=cache, progress=False, n_jobs=n_jobs))
+        for i, src in enumerate(py):
+            edited = list(py)
+            edited[i] = src.replace("else ABSTAIN", "else (ABSTAIN)")  # a source edit: new cache key
+            f.write_text(EDIT_LFS.format(declarative="\n".join(decl), python="\n".join(edited)))
+            lfs2 = load_lfs_from_file(f)
+            t2, L2 = timed(lambda: apply_lfs(lfs2, df, cache=cache, progress=False, n_jobs=n_jobs))
+            assert len(L2.report.computed) == 1, L2.report.computed
+            edits[L2.report.computed[0]] = t2
+    return {"t_first": t1, "edits": edits, "n": len(df)}
+
+
 # ------------------------------------------------------------------ report
 def machine_facts() -> dict:
     cpu = "unknown"
@@ -256,13 +303,17 @@ def machine_facts() -> dict:
             "snorkel": snorkel.__version__, "load": " ".join(f"{x:.2f}" for x in os.getloadavg())}
 
 
-def write_report(cmd, facts, kr, py, gz, ca):
+def write_report(cmd, facts, kr, py, gz, ca, ct):
     def rps(n, t):
         return n / t
 
     kr_ratio = rps(kr["n"], kr["t_ours"]) / rps(kr["n"], kr["t_snorkel"])
     py_ratio = rps(py["n"], py["t_ours"]) / rps(py["n"], py["t_snorkel"])
     cache_ratio = ca["t_edit"] / ca["t_first"]
+    ct_ratios = {k: v / ct["t_first"] for k, v in ct["edits"].items()}
+    ct_mean = float(np.mean(list(ct_ratios.values())))
+    ct_worst = max(ct_ratios, key=ct_ratios.get)
+    ct_best = min(ct_ratios, key=ct_ratios.get)
     ok = lambda b: "**met**" if b else "**not met**"  # noqa: E731
     gib = gz["peak_rss"] / 2**30
     lines = [
@@ -273,8 +324,9 @@ def write_report(cmd, facts, kr, py, gz, ca):
         f"- Machine: {facts['cpu']}, {facts['cores']} cores, {facts['mem']} RAM; {facts['os']}",
         f"- Python {facts['python']}, pandas {facts['pandas']}, pyarrow {facts['pyarrow']}, "
         f"snorkel {facts['snorkel']}",
-        f"- Load average at the end: {facts['load']}. The machine has 2 cores and other agents were using CPU "
-        "during the run, so absolute times are noisy; both sides ran interleaved in the same script.",
+        f"- Load average (1/5/15 min) at the start: {facts['load_start']}; at the end: {facts['load']}. The "
+        "machine has 2 cores shared with other agents' processes, so absolute times are noisy; both sides ran "
+        "interleaved in the same script.",
         f"- Data: the bundled YouTube comments (1,956 texts) resampled with replacement to {kr['n']:,} rows "
         "(`id`, `text`).",
         "",
@@ -295,17 +347,37 @@ def write_report(cmd, facts, kr, py, gz, ca):
         f"| re-apply 20 LFs after editing 1 ({ca['n']:,} rows, n_jobs=2) | first {ca['t_first']:.2f} s, "
         f"after edit {ca['t_edit']:.2f} s, unchanged {ca['t_unchanged']:.2f} s | | {100 * cache_ratio:.1f}% | "
         f"<= 10% | {ok(cache_ratio <= 0.10)} |",
+        f"| same, tutorial-style Python LFs (10 keyword/regex + 10 Python LFs using string methods); each Python "
+        f"LF edited in turn | first {ct['t_first']:.2f} s, after one edit {min(ct['edits'].values()):.2f}-"
+        f"{max(ct['edits'].values()):.2f} s | | mean {100 * ct_mean:.1f}%; {ct_best} {100 * ct_ratios[ct_best]:.1f}%"
+        f", worst {ct_worst} {100 * ct_ratios[ct_worst]:.1f}% | <= 10% | mean {ok(ct_mean <= 0.10)}, "
+        f"worst {ok(ct_ratios[ct_worst] <= 0.10)} |",
         "",
         f"Votes identical to Snorkel's: keyword/regex {kr['same_votes']}, Python {py['same_votes']}. "
         f"After the edit only {ca['recomputed']} was recomputed; with nothing edited, {ca['recomputed_unchanged']}.",
         "",
         "Notes: Snorkel's LFs are the same logic as plain Python functions (`re.search` per row; keywords as one "
         "compiled word-bounded alternation), applied with `PandasLFApplier(...).apply(df, progress_bar=False)`. "
-        "labelmill's keyword/regex LFs are `keyword_lf`/`regex_lf`, run as whole-column RE2 scans "
-        "(patterns with `\\b` are pre-filtered by RE2 and re-checked with Python `re` on the hits). "
+        "labelmill's keyword/regex LFs are `keyword_lf`/`regex_lf`, run as whole-column RE2 scans: keywords "
+        "with Unicode-exact boundaries in one scan; regexes whose only inexact part is `\\b` use RE2's ASCII "
+        "`\\b`, and only the rows holding a non-ASCII letter or digit (1.2% here) are redone with a Unicode "
+        "pre-filter re-checked by Python `re`. "
+        "labelmill's Python LFs that only read `x.text` are called on the column's strings (no Row object per "
+        "example). "
         "Times are the best of 3 (keyword/regex) or 2 (Python) runs for labelmill and one run for Snorkel, "
-        "cache disabled except in the cache part. The cache part's 20 LFs are 10 declarative and 10 Python LFs "
-        "loaded from a file with `load_lfs_from_file`; one Python LF's source is edited between runs.",
+        "cache disabled except in the cache parts, which time each application once (their ratios moved by "
+        "several points between runs: 15-22% for row 1, 12-16% mean for row 2).",
+        "",
+        "Cache parts: 20 LFs loaded from a file with `load_lfs_from_file` (10 declarative: the 5 keyword + 5 "
+        "regex LFs above; 10 Python), applied with an empty cache; then one Python LF's source is edited and "
+        "the 20 are re-applied (only that LF is recomputed, the 19 others are read from the cache). Row 1 "
+        "uses 10 near-free Python LFs (`len(x.text) % 10 == i`); row 2 uses 10 tutorial-style Python LFs "
+        "(`x.text.lower().split()`, character counts, ...) and edits each in turn. A re-apply cannot cost "
+        "less than running the edited LF once over every row plus reading the column into Python strings "
+        "(~0.03 s per 100,000 rows) and the fixed per-call work (~0.03 s: hashing the input, reading 19 "
+        "entries, building the matrix); when the whole first application takes ~0.3 s (row 1) that floor "
+        "alone is above 10%, and editing an LF that is itself more than 10% of the work (e.g. "
+        "`py_shouting`, a per-character loop) cannot meet the bar either.",
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -327,6 +399,7 @@ def main():
         print(json.dumps(part_gazetteer(args.gaz_rows, args.gaz_terms)))
         return
     cmd = " ".join([Path(sys.executable).as_posix(), "benchmarks/bench_lf_apply.py"] + sys.argv[1:])
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     df = resample(youtube_texts(), args.rows)
     print("keyword/regex ...", flush=True)
     kr = part_keyword_regex(df)
@@ -338,8 +411,10 @@ def main():
     gz = json.loads(out.stdout.strip().splitlines()[-1])
     print(gz, "\ncache ...", flush=True)
     ca = part_cache(df)
-    print(ca, flush=True)
-    write_report(cmd, machine_facts(), kr, py, gz, ca)
+    print(ca, "\ncache, tutorial-style LFs ...", flush=True)
+    ct = part_cache_tutorial(df)
+    print(ct, flush=True)
+    write_report(cmd, dict(machine_facts(), load_start=load_start), kr, py, gz, ca, ct)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from labelmill.errors import DataFormatError, LabelingFunctionError
-from labelmill.lfs import (ABSTAIN, apply_lfs, dataset_summary, keyword_lf, labeling_function, lf_summary,
+from labelmill.lfs import (ABSTAIN, Row, apply_lfs, dataset_summary, keyword_lf, labeling_function, lf_summary,
                            regex_lf, threshold_lf)
 from labelmill.matrix import LabelMatrix
 
@@ -65,7 +65,7 @@ def test_one_and_two_workers_identical():
     df = make_df(1000)
     L1 = apply_lfs(LFS, df, cache=False, progress=False, n_jobs=1, batch_size=64)
     L2 = apply_lfs(LFS, df, cache=False, progress=False, n_jobs=2, batch_size=64)
-    assert L1 == L2
+    assert L1 == L2  # (small work stays in-process; test_pool_used_only_when_worth_it forces the pool)
     # the pool also works when rows are shipped to workers (Parquet input)
     assert L1.nnz > 0
 
@@ -200,3 +200,128 @@ def test_print_summary(capsys):
     print_lf_summary(lf_summary(L), dataset_summary(L), console=Console(width=200))
     out = capsys.readouterr().out
     assert "kw_sub" in out and "coverage" in out
+
+
+def test_rows_given_to_python_lfs():
+    import pickle
+
+    seen = {}
+
+    @labeling_function()
+    def lf_look(x):
+        seen.setdefault("row", x)
+        assert isinstance(x, Row) and isinstance(x, dict)
+        assert x.text == x["text"] and x.items is not None and x["items"] == 3 and x["my col"] == 1.5
+        assert getattr(x, "nope", "dflt") == "dflt"
+        return 1 if x.get("text") == "b" else ABSTAIN
+
+    df = pd.DataFrame({"text": ["a", "b"], "items": [3, 3], "my col": [1.5, 1.5]})
+    L = apply_lfs([lf_look], df, cache=False, progress=False, n_jobs=1)
+    assert L.to_dense()[:, 0].tolist() == [-1, 1]
+    row = seen["row"]
+    with pytest.raises(AttributeError, match="no field 'nope'"):
+        row.nope
+    back = pickle.loads(pickle.dumps(row))
+    assert type(back) is Row and back == {"text": "a", "items": 3, "my col": 1.5} and back.text == "a"
+    row.text = "z"  # attribute assignment writes the field
+    assert row["text"] == "z" and row.text == "z"
+
+
+def test_errors_resume_after_failing_rows_and_bad_values_after_good_ones():
+    calls = []
+
+    @labeling_function()
+    def lf_flaky(x):
+        calls.append(x.text)
+        if x.text.startswith("boom"):
+            raise ValueError("x")
+        return 1.0 if x.text == "float" else (1 if x.text == "one" else ABSTAIN)
+
+    df = pd.DataFrame({"text": ["one", "boom1", "two", "boom2", "float", "one"]})
+    L = apply_lfs([lf_flaky], df, cache=False, progress=False, n_jobs=1, on_error="abstain")
+    assert calls == df["text"].tolist()  # every row called exactly once
+    assert L.to_dense()[:, 0].tolist() == [1, -1, -1, -1, -1, 1]
+    assert L.report.errors == {"lf_flaky": 3}
+    assert L.report.error_examples["lf_flaky"]["row_id"] == 1
+    tb = L.report.error_examples["lf_flaky"]["traceback"]
+    assert "lf_flaky" in tb and "_run_batch" not in tb
+
+    @labeling_function()
+    def lf_huge(x):
+        return 10**30 if x.text == "two" else 1
+
+    with pytest.raises(LabelingFunctionError, match=r"returned 1000000000000000000000000000000 \(int\)"):
+        apply_lfs([lf_huge], df, cache=False, progress=False, n_jobs=1)
+
+
+def test_pool_used_only_when_worth_it(monkeypatch, tmp_path):
+    from labelmill.lfs import apply as apply_mod
+
+    df = make_df(200)
+    ref = apply_lfs(LFS, df, cache=False, progress=False, n_jobs=1)
+    monkeypatch.setattr(apply_mod, "POOL_MIN_SECONDS", 0.0)  # always start the pool
+    assert apply_lfs(LFS, df, cache=False, progress=False, n_jobs=2, batch_size=16) == ref
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "d.parquet", row_group_size=50)
+    assert apply_lfs(LFS, tmp_path / "d.parquet", cache=False, progress=False, n_jobs=2, batch_size=16) == ref
+    monkeypatch.setattr(apply_mod, "POOL_MIN_SECONDS", 1e9)  # never
+    assert apply_lfs(LFS, df, cache=False, progress=False, n_jobs=2, batch_size=8) == ref
+
+
+_GLOBAL_ROWS = []
+
+
+def _fx_simple(x):
+    t = x.text.lower()
+    return 1 if "a" in t and len(x.text) > 3 else ABSTAIN
+
+
+def _fx_comprehension(x):
+    letters = [c for c in x.text if c.isalpha()]
+    return 1 if len(letters) > 2 else ABSTAIN
+
+
+def _fx_two_fields(x):
+    return 1 if x.text and x.n > 2 else ABSTAIN
+
+
+def _fx_item(x):
+    return 1 if x["text"] else ABSTAIN
+
+
+def _fx_method(x):
+    return 1 if x.get("text") else ABSTAIN
+
+
+def _fx_escapes(x):
+    _GLOBAL_ROWS.append(x)
+    return ABSTAIN
+
+
+def _fx_inner(x):
+    return 1 if any(w == x.text for w in ["a"]) else ABSTAIN  # genexp captures x (3.11) / inlined (3.12+)
+
+
+def _fx_locals(x):
+    return 1 if "x" in locals() and x.text else ABSTAIN
+
+
+def _fx_store(x):
+    x = x.text
+    return 1 if x else ABSTAIN
+
+
+def _fx_or(x, y=None):
+    return 1 if (y or x).text else ABSTAIN
+
+
+
+
+def test_any_way_of_reading_the_row_gives_the_votes_of_a_direct_call():
+    funcs = (_fx_simple, _fx_comprehension, _fx_two_fields, _fx_item, _fx_method, _fx_inner, _fx_locals,
+             _fx_store, _fx_or)
+    lfs = [labeling_function(name=f.__name__)(f) for f in funcs]
+    df = pd.DataFrame({"text": ["abcd", "", "xyz a", "aaaa"], "n": [1, 3, 5, 0]})
+    dense = apply_lfs(lfs, df, cache=False, progress=False, n_jobs=1).to_dense()
+    for j, f in enumerate(funcs):
+        expected = [f(Row(text=t, n=n)) for t, n in zip(df.text, df.n)]
+        assert dense[:, j].tolist() == expected, f.__name__

@@ -3,6 +3,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from labelmill.errors import DataFormatError, LabelingFunctionError
@@ -78,7 +79,12 @@ PATTERNS = [
 TEXTS = ["Check  out my channel", "checkout", "see http://x.y/z now", "call 5551234", "٣٤٥ arabic digits",
          "mail a@b.com", "é@ü.com", "hi", "hi\n", "hi\n\n", "Subscribe", "x.com", "naïve.net", "nice song",
          "nice song\n", "song\n!", "my channel", "aa", "?!?", "!?é", "a\u00a0b", "abcdefghijklm", "éx", "3x",
-         "shout", "out", "b", "aab", "box", "x\n", "été", "ÉTÉ", "c", "a\u2003b", None, ""]
+         "shout", "out", "b", "aab", "box", "x\n", "été", "ÉTÉ", "c", "a\u2003b", None, "",
+         # non-ASCII word characters next to \b (RE2's \b is ASCII-only) and non-word ones
+         "naïve check out", "check outé", "écheck out", "Ωcheck out", "check\u00a0out\ufeff", "\ufeffcheck out",
+         "my channelß", "my chanel", "MY CHANNEL!", "my\u3000channel", "2015", "x2015é", "é2015", "2015\ufeff",
+         "٢٠١٥ 2019", "20１５", "million\ufeff", "millionś", "ſmillion", "billion ✓", "\u212a", "ok out",
+         "out\u0301", "café out", "bout", "２out"]
 
 
 @pytest.mark.parametrize("pattern,flags", PATTERNS)
@@ -89,9 +95,36 @@ def test_regex_equals_python_re_search(pattern, flags):
     assert run(lf, TEXTS) == ref
 
 
+@pytest.mark.parametrize("pattern,flags", [
+    (r"\bcheck\s*(it\s+)?out\b", re.I), (r"\bmy\s+(channel|video|page|music)\b", re.I),
+    (r"\b(billion|million)\b", re.I), (r"\b20(1\d|2\d)\b", 0), (r"\bk", re.I), (r"s\b", re.I), (r"\Bout\b", 0),
+])
+def test_ascii_b_route_equals_python_re_search(pattern, flags):
+    lf = regex_lf("rx", pattern, label=1, flags=flags)
+    assert lf._re2_ascii is not None  # \b is the only inexact part: RE2's ASCII \b + re-check
+    comp = re.compile(pattern, flags)
+    texts = TEXTS * 3  # more rows than one RE2 call's worth of special rows
+    ref = [1 if t is not None and comp.search(t) else -1 for t in texts]
+    assert run(lf, texts) == ref
+
+
+def test_nonascii_word_mask_covers_every_python_word_char():
+    # every code point that Python's re calls a word character but RE2's \b does not must be flagged
+    cps = [c for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000]
+    chars = [chr(c) for c in cps]
+    flagged = _regex.nonascii_word_rows(pa.array(chars, pa.large_string()))
+    word = np.array([bool(re.match(r"\w", ch)) for ch in chars])
+    missed = [hex(c) for c, f, w in zip(cps, flagged, word) if w and not f]
+    assert missed == []
+    assert not _regex.nonascii_word_rows(pa.array(["abc_1 \ufeff!", None, "", "\u00a0\u2003✓"])).any()
+    _regex.clear_masks()
+
+
 def test_regex_routes():
     assert regex_lf("a", r"https?://\S+", 1).vectorized
     assert regex_lf("b", r"\bfoo\b", 1)._exact is False  # RE2 pre-filter + re re-check
+    assert regex_lf("b", r"\bfoo\b", 1)._re2_ascii == r"\bfoo\b"  # ... on rows with non-ASCII letters only
+    assert regex_lf("b2", r"\bfoo$\w", 1)._re2_ascii is None  # $ mid-pattern: always re-checked
     assert not regex_lf("c", r"(?<=my )channel", 1).vectorized  # look-behind: pure Python
     assert _regex.plan(r"(a)\1")[0] is None
 

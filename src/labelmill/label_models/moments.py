@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..matrix import LabelMatrix, _index_dtype
-from .base import LabelModel, majority_soft_labels, softmax_rows, vote_accuracy
+from .base import LabelModel, softmax_rows, vote_accuracy
 
 
 def second_moments(L: LabelMatrix, chunk_rows: int = 200_000) -> np.ndarray:

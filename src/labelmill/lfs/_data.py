@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import DataFormatError
 
@@ -144,9 +143,10 @@ class _ColumnHasher:
 
     def __init__(self):
         self.type = None
-        self.values = hashlib.blake2b(digest_size=20)
-        self.lengths = hashlib.blake2b(digest_size=20)
-        self.nulls = hashlib.blake2b(digest_size=20)
+        # SHA-256 (OpenSSL, hardware-accelerated on most CPUs): ~2-3x faster than blake2b here
+        self.values = hashlib.sha256()
+        self.lengths = hashlib.sha256()
+        self.nulls = hashlib.sha256()
 
     def update(self, col):
         chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]

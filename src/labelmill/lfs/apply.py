@@ -1,9 +1,13 @@
 """Apply labeling functions to a table: ``apply_lfs(lfs, data) -> LabelMatrix``.
 
 Declarative LFs run as whole-column Arrow operations in this process; Python LFs run
-row by row over batches of rows, in a process pool when ``n_jobs > 1``. Each LF's votes
-are cached on disk (see :mod:`labelmill.lfs.cache`), so re-applying after editing one LF
-recomputes only that LF.
+row by row over batches of rows: the first batch in this process, the rest in a process
+pool when ``n_jobs > 1`` and the first batch shows the rest would take long enough to
+repay starting one. A Python LF that provably reads only ``row.<one column>`` is called
+on that column's values without building a Row per example (see :func:`_field_function`);
+the others get one shared :class:`Row` per example (LFs with preprocessors get a copy), so
+an LF must not modify its row (use ``pre=`` for that). Each LF's votes are cached on disk
+(see :mod:`labelmill.lfs.cache`), so re-applying after editing one LF recomputes only that LF.
 """
 
 from __future__ import annotations
@@ -16,18 +20,22 @@ import traceback
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
 
 from ..errors import LabelingFunctionError
 from ..matrix import ABSTAIN, LabelMatrix
+from . import _regex
 from ._data import TableSource
 from .cache import entry_key, resolve_cache
-from .core import VOTE_DTYPE, LabelingFunction, PythonLF, Row
+from .core import VOTE_DTYPE, LabelingFunction, Row
 
 ON_ERROR = ("raise", "abstain")
 PY_BATCH = 4096
+POOL_MIN_SECONDS = 0.08  # estimated in-process seconds for the rest below which no pool is started
 VEC_BATCH = 262_144
 
 
@@ -188,6 +196,7 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
         finally:
             if pool is not None:
                 pool.shutdown()
+            _regex.clear_masks()  # per-batch masks shared by the LFs; release the columns they hold
         for j in todo_vec:
             votes[j] = np.concatenate(parts[j]).astype(VOTE_DTYPE, copy=False) if parts[j] else \
                 np.zeros(0, VOTE_DTYPE)
@@ -255,13 +264,74 @@ def _init_worker(py_lfs, n_classes, on_error, table):
 
 def _fmt_tb(exc) -> str:
     tb = exc.__traceback__
-    if tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next  # drop the applier's own frame
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next  # drop the applier's own frames
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
 def _describe_value(v) -> str:
     return f"{v!r} ({type(v).__name__})"
+
+
+_FAILED = object()  # marks a row on which an LF raised (already counted)
+_ROW_CLASSES: dict = {}
+
+
+def _row_class(names: tuple) -> type:
+    """A :class:`Row` subclass for one schema whose ``row.<column>`` is a C-level
+    ``itemgetter`` property instead of ``Row.__getattr__`` (a Python call per access)."""
+    cls = _ROW_CLASSES.get(names)
+    if cls is None:
+        attrs = {"__slots__": (), "__reduce__": lambda self: (Row, (dict(self),))}
+        for nm in names:
+            if isinstance(nm, str) and nm.isidentifier() and not nm.startswith("_") and not hasattr(Row, nm):
+                attrs[nm] = property(itemgetter(nm))
+        cls = type("Row", (Row,), attrs)
+        cls.__module__ = Row.__module__
+        cls.__qualname__ = Row.__qualname__
+        _ROW_CLASSES[names] = cls
+    return cls
+
+
+def _column_values(col) -> list:
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return col.to_pylist()
+    if pa.types.is_primitive(t):
+        return col.to_numpy(zero_copy_only=False).tolist()
+    return col.to_pylist()
+
+
+def _make_rows(table: pa.Table, values) -> list:
+    """One Row per example (a dict subclass), built from per-column Python lists."""
+    names = tuple(table.column_names)
+    cls = _row_class(names)
+    if not names:
+        return [cls() for _ in range(table.num_rows)]
+    cols = [values(i) for i in range(len(names))]
+    if len(set(names)) == len(names):
+        args = ", ".join(f"c{i}" for i in range(len(names)))
+        body = ", ".join(f"{nm!r}: c{i}" for i, nm in enumerate(names))
+        make = eval(f"lambda {args}: R({{{body}}})", {"R": cls})  # noqa: S307 - names are repr()'d
+        return list(map(make, *cols))
+    return [cls(zip(names, vals)) for vals in zip(*cols)]
+
+
+def _lf_caller(lf):
+    """``row -> vote`` for one LF: the function itself when it needs no copy of the row."""
+    func, res, pre = lf.func, lf.resources, lf.pre
+    if not pre:
+        return partial(func, **res) if res else func
+
+    def call(d):
+        row = Row(d)  # preprocessors may edit the row: give them a copy
+        for p in pre:
+            row = p(row)
+            if not isinstance(row, Row):
+                row = Row(row)
+        return func(row, **res) if res else func(row)
+
+    return call
 
 
 def _run_batch(task):
@@ -275,48 +345,67 @@ def _run_batch(task):
         table = payload
     lfs, k, on_error = _W["lfs"], _W["n_classes"], _W["on_error"]
     names = table.column_names
-    # one Row per example, shared by the LFs of the batch (LFs with preprocessors get a copy)
-    cols = [c.to_numpy(zero_copy_only=False).tolist() if pa.types.is_primitive(c.type) or pa.types.is_string(c.type)
-            or pa.types.is_large_string(c.type) else c.to_pylist() for c in table.columns]
-    dicts = [Row(zip(names, vals)) for vals in zip(*cols)] if names else [Row() for _ in range(table.num_rows)]
-    has_id = "id" in names
-    n, m = len(dicts), len(lfs)
+    n, m = table.num_rows, len(lfs)
     out = np.full((n, m), ABSTAIN, dtype=VOTE_DTYPE)
     errors = [0] * m
     examples = [None] * m
     hi = (k - 1) if k is not None else 32767
+    colvals: dict = {}
+
+    def values(j):  # column j as a Python list, converted once per batch
+        if j not in colvals:
+            colvals[j] = _column_values(table.column(j))
+        return colvals[j]
+
+    id_pos = names.index("id") if "id" in names else None
+    rows = None
+
+    def row_id(i):
+        return _plain(values(id_pos)[i] if id_pos is not None else start + i)
+
     for c, lf in enumerate(lfs):
-        func, res, pre = lf.func, lf.resources, lf.pre
-        col = [ABSTAIN] * n
-        for i, d in enumerate(dicts):
-            row = Row(d) if pre else d
+        if rows is None:  # one Row per example, shared by these LFs (preprocessors get a copy)
+            rows = _make_rows(table, values)
+        seq, call = rows, _lf_caller(lf)
+        vals: list = []
+        app = vals.append
+        it = iter(seq)
+        while True:
             try:
-                for p in pre:
-                    row = p(row)
-                    if not isinstance(row, Row):
-                        row = Row(row)
-                v = func(row, **res) if res else func(row)
-            except Exception as exc:  # noqa: BLE001 - user code
-                rid = d.get("id", start + i) if has_id else start + i
-                msg = f"{type(exc).__name__}: {exc}"
-                info = {"row_id": _plain(rid), "message": msg, "traceback": _fmt_tb(exc)}
+                for d in it:
+                    app(call(d))
+                break
+            except Exception as exc:  # noqa: BLE001 - user code; `it` resumes after the failing row
+                i = len(vals)
+                info = {"row_id": row_id(i), "message": f"{type(exc).__name__}: {exc}", "traceback": _fmt_tb(exc)}
                 if on_error == "raise":
                     return start, None, None, None, (lf.name, info, "raised")
                 errors[c] += 1
                 if examples[c] is None:
                     examples[c] = info
+                app(_FAILED)
+        # fast check: every vote a plain int in range
+        if set(map(type, vals)) <= {int}:
+            try:
+                arr = np.array(vals, dtype=np.int64) if n else np.zeros(0, np.int64)
+            except OverflowError:  # a huge int: reported by the slow check below
+                arr = None
+            if arr is not None and (not n or (arr.min() >= ABSTAIN and arr.max() <= hi)):
+                out[:, c] = arr
                 continue
-            ok = True
+        col = [ABSTAIN] * n
+        for i, v in enumerate(vals):
+            if v is _FAILED:
+                continue
             if type(v) is not int:
-                if isinstance(v, np.integer):
+                if isinstance(v, np.integer) and not isinstance(v, bool):
                     v = int(v)
                 else:
-                    ok = False
-            if not ok or v < ABSTAIN or v > hi:
-                rid = d.get("id", start + i) if has_id else start + i
+                    v = _BAD
+            if v is _BAD or v < ABSTAIN or v > hi:
                 expected = f"[-1, {k - 1}]" if k is not None else "an integer >= -1"
-                info = {"row_id": _plain(rid),
-                        "message": f"returned {_describe_value(v)}; expected a class id in {expected} "
+                info = {"row_id": row_id(i),
+                        "message": f"returned {_describe_value(vals[i])}; expected a class id in {expected} "
                                    f"(-1 = ABSTAIN)",
                         "traceback": None}
                 if on_error == "raise":
@@ -328,6 +417,9 @@ def _run_batch(task):
             col[i] = v
         out[:, c] = col
     return start, out, errors, examples, None
+
+
+_BAD = object()
 
 
 def _plain(v):
@@ -350,7 +442,6 @@ def _run_python(lfs, todo, source: TableSource, n_classes, on_error, n_jobs, bat
     out = np.full((n, m), ABSTAIN, dtype=VOTE_DTYPE)
     errors = [0] * m
     examples = [None] * m
-    n_batches = max(1, math.ceil(n / batch_size))
     from tqdm.auto import tqdm
 
     bar = tqdm(total=n, unit="rows", desc=f"{m} Python LF{'s' if m > 1 else ''}",
@@ -376,35 +467,43 @@ def _run_python(lfs, todo, source: TableSource, n_classes, on_error, n_jobs, bat
         bar.update(len(v))
 
     try:
-        if n_jobs <= 1 or n_batches <= 1:
-            _init_worker(py_lfs, n_classes, on_error, None)
-            try:
-                start = 0
-                for batch in source.batches(None, batch_size=batch_size):
+        # The first batch runs here; a process pool is started only if the rest would
+        # take long enough to repay it (re-applying one cheap edited LF stays in-process).
+        batches = source.batches(None, batch_size=batch_size)
+        start = 0
+        _init_worker(py_lfs, n_classes, on_error, None)
+        try:
+            first = next(batches, None)
+            per_row = 0.0
+            if first is not None:
+                t = time.perf_counter()
+                consume(_run_batch((0, first)))
+                per_row = (time.perf_counter() - t) / max(first.num_rows, 1)
+                start = first.num_rows
+            if n_jobs <= 1 or n - start <= 0 or per_row * (n - start) < POOL_MIN_SECONDS:
+                for batch in batches:
                     consume(_run_batch((start, batch)))
                     start += batch.num_rows
-            finally:
-                _W.clear()
-            return out, errors, examples
+                return out, errors, examples
+        finally:
+            _W.clear()
         methods = mp.get_all_start_methods()
         fork = "fork" in methods
         ctx = mp.get_context("fork" if fork else None)
         shared_table = source.table() if (fork and source.in_memory) else None
-        workers = min(n_jobs, n_batches)
+        workers = min(n_jobs, math.ceil((n - start) / batch_size))
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(py_lfs, n_classes, on_error, shared_table)) as ex:
             pending = deque()
-            start = 0
             try:
                 if shared_table is not None:
-                    tasks = ((s, (s, min(batch_size, n - s))) for s in range(0, n, batch_size))
+                    tasks = ((s, (s, min(batch_size, n - s))) for s in range(start, n, batch_size))
                 else:
-                    def gen():
-                        s = 0
-                        for b in source.batches(None, batch_size=batch_size):
+                    def gen(s):
+                        for b in batches:
                             yield s, _ipc_bytes(b)
                             s += b.num_rows
-                    tasks = gen()
+                    tasks = gen(start)
                 for task in tasks:
                     pending.append(ex.submit(_run_batch, task))
                     if len(pending) >= 2 * workers:

@@ -207,8 +207,10 @@ def _string_column(table: pa.Table, field: str, lf_name: str) -> pa.ChunkedArray
                                     f"does not have; columns are {table.column_names}", lf_name=lf_name)
     col = table.column(field)
     t = col.type
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return col.cast(pa.large_string()) if not pa.types.is_large_string(t) else col
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return col  # no cast: LFs of one batch then share the buffers (and cached masks)
+    if pa.types.is_string_view(t):
+        return col.cast(pa.large_string())
     if pa.types.is_null(t):
         return pa.chunked_array([pa.nulls(len(col), pa.large_string())])
     if pa.types.is_dictionary(t):
@@ -286,6 +288,8 @@ class KeywordLF(VectorizedLF):
             re2_parts.append(r2)
         flags = re.IGNORECASE if self.ignore_case else 0
         self.python_pattern = re.compile("|".join(py_parts), flags)
+        # one RE2 scan, exact: the boundaries are Unicode classes (measured as fast as RE2's
+        # ASCII \b, which would need a second pass over rows with non-ASCII letters)
         self._re2 = ("(?i)" if self.ignore_case else "") + "(?:" + "|".join(re2_parts) + ")"
         if not _regex.re2_compiles(self._re2):
             self._re2 = None
@@ -300,7 +304,7 @@ class KeywordLF(VectorizedLF):
 
     def apply_table(self, table):
         col = _string_column(table, self.field, self.name)
-        mask = _regex.search_column(col, self.python_pattern, self._re2, exact=True)
+        mask = _regex.search_column(col, self.python_pattern, self._re2, exact=self._re2 is not None)
         return self._votes(mask, self.label)
 
 
@@ -323,6 +327,7 @@ class RegexLF(VectorizedLF):
         self.field = field
         self.fields = (field,)
         self._re2, self._exact = _regex.plan(pattern, self.flags)
+        self._re2_ascii = _regex.plan_ascii(pattern, self.flags) if (self._re2 and not self._exact) else None
 
     @property
     def vectorized(self) -> bool:
@@ -338,7 +343,8 @@ class RegexLF(VectorizedLF):
 
     def apply_table(self, table):
         col = _string_column(table, self.field, self.name)
-        return self._votes(_regex.search_column(col, self.compiled, self._re2, self._exact), self.label)
+        return self._votes(_regex.search_column(col, self.compiled, self._re2, self._exact, self._re2_ascii),
+                           self.label)
 
 
 class ThresholdLF(VectorizedLF):
@@ -399,8 +405,10 @@ def _is_word_cp(cps: np.ndarray) -> np.ndarray:
         _BMP_WORD = table
     out = _BMP_WORD[np.minimum(cps, 0xFFFF)]
     astral = np.flatnonzero(cps > 0xFFFF)
-    for i in astral:
-        out[i] = bool(_WORD_RE.match(chr(int(cps[i]))))
+    if len(astral):  # emoji etc.: check each distinct code point once
+        uniq, inv = np.unique(cps[astral], return_inverse=True)
+        word = np.array([bool(_WORD_RE.match(chr(int(c)))) for c in uniq], dtype=bool)
+        out[astral] = word[inv.reshape(-1)]
     return out
 
 
