@@ -12,6 +12,7 @@ an LF must not modify its row (use ``pre=`` for that). Each LF's votes are cache
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing as mp
 import os
@@ -335,7 +336,22 @@ def _lf_caller(lf):
 
 
 def _run_batch(task):
-    """Run every Python LF over one batch. Returns (start, votes (n, m) int16, errors, examples, fatal)."""
+    """Run every Python LF over one batch. Returns (start, votes (n, m) int16, errors, examples, fatal).
+
+    The cyclic garbage collector is paused for the batch: building one Row per example
+    allocates thousands of containers, each allocation burst triggering collections that
+    find nothing (Rows hold no cycles); it runs again once the batch is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_batch_inner(task)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_batch_inner(task):
     start, payload = task
     if isinstance(payload, tuple):  # (offset, length) into the table inherited by fork
         table = _W["table"].slice(payload[0], payload[1])
