@@ -570,3 +570,10 @@ def test_accuracy_of_one_sided_sources_is_their_precision():
     model = DawidSkene(abstain="model").fit(L)
     # stated tolerance 0.05 (measured well inside it)
     np.testing.assert_allclose(model.accuracy_, precision, atol=0.05)
+
+
+def test_auto_skips_moment_models_for_very_many_sources():
+    L, y = synth_binary_like(2_000, 2, np.full(60, 0.8), np.full(60, 0.1), [0.5, 0.5], seed=3)
+    auto = AutoLabelModel(max_moment_dim=100).fit(L)
+    assert all(not s["name"].startswith("moments") for s in auto.scores_)
+    assert (auto.predict(L) == y).mean() > 0.8

@@ -78,6 +78,10 @@ class AutoLabelModel(LabelModel):
     ``fit(L, class_balance=None, L_valid=None, y_valid=None)``: pass the validation
     votes and gold (-1 = unknown) to select on them.
 
+    Moment-matching candidates are skipped when ``n_sources * n_classes`` exceeds
+    ``max_moment_dim`` (their moment matrix grows as its square; crowd data with
+    thousands of annotators is Dawid-Skene territory anyway).
+
     Attributes
     ----------
     best_name_ : str, the chosen candidate
@@ -90,9 +94,10 @@ class AutoLabelModel(LabelModel):
     name = "auto"
 
     def __init__(self, candidates: dict | None = None, tolerance_se: float = 0.5, n_source_folds: int = 5,
-                 random_state: int | None = 0):
+                 max_moment_dim: int = 4000, random_state: int | None = 0):
         self.candidates = candidates
         self.tolerance_se = tolerance_se
+        self.max_moment_dim = max_moment_dim
         self.n_source_folds = n_source_folds
         self.random_state = random_state
 
@@ -106,6 +111,9 @@ class AutoLabelModel(LabelModel):
     def _fit(self, L, class_balance):
         k = L.n_classes
         cands = self.candidates if self.candidates is not None else default_candidates(self.random_state)
+        if L.n_sources * k > self.max_moment_dim:
+            # the moment matrix is (M*k)^2 floats: skip moment models for very many sources
+            cands = {n: c for n, c in cands.items() if not isinstance(c, MomentMatching)}
         y_valid = None if self._y_valid is None else np.asarray(self._y_valid)
         self.scores_ = []
         if y_valid is not None and (y_valid >= 0).any():

@@ -125,7 +125,7 @@ class MomentMatching(LabelModel):
         self.balance_iter = balance_iter
         self.random_state = random_state
 
-    def _solve(self, O, marg, mask, p, n_rows):
+    def _solve(self, O, marg, p, n_rows):
         mk, k = len(marg), len(p)
         m = mk // k
         eps = self.mu_eps if self.mu_eps is not None else min(0.01, 1 / 10 ** np.ceil(np.log10(max(n_rows, 2))))
@@ -136,7 +136,8 @@ class MomentMatching(LabelModel):
         P = np.diag(p)
         vel = np.zeros_like(mu)
         for _ in range(self.n_epochs):
-            R = mask * (O - mu @ P @ mu.T)
+            R = O - mu @ P @ mu.T
+            _zero_diagonal_blocks(R, k)  # a source's own block is not a cross moment
             grad = -4.0 * R @ mu @ P + 2.0 * np.outer(mu @ p - marg, p)
             vel = self.momentum * vel + grad
             mu = mu - self.lr * vel
@@ -152,12 +153,11 @@ class MomentMatching(LabelModel):
         k, m = L.n_classes, L.n_sources
         O = second_moments(L)
         marg = np.diag(O).copy()
-        mask = 1.0 - np.kron(np.eye(m), np.ones((k, k)))
         estimate = class_balance is None and self.class_balance == "estimated"
         p = class_balance if class_balance is not None else np.full(k, 1.0 / k)
         cov = L.covered()
         for _ in range(max(1, self.balance_iter) if estimate else 1):
-            mu = _cap_vote_mass(_align_classes(self._solve(O, marg, mask, p, L.n_rows), p, m, k), m, k)
+            mu = _cap_vote_mass(_align_classes(self._solve(O, marg, p, L.n_rows), p, m, k), m, k)
             self.mu_ = mu.reshape(m, k, k).transpose(0, 2, 1)  # [j, c, l]
             self.class_balance_ = p
             if estimate:
@@ -206,6 +206,14 @@ def _align_classes(mu, p, m, k):
         for r, c in zip(rows, cols):
             perm[group[r]] = group[c]
     return mu[:, perm]
+
+
+def _zero_diagonal_blocks(R: np.ndarray, k: int) -> None:
+    """Set the k x k blocks on the diagonal of R (shape (M*k, M*k)) to 0, in place."""
+    mk = R.shape[0]
+    blocks = R.reshape(mk // k, k, mk // k, k)
+    idx = np.arange(mk // k)
+    blocks[idx, :, idx, :] = 0.0
 
 
 def _normalise(v):
