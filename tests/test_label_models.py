@@ -577,3 +577,21 @@ def test_auto_skips_moment_models_for_very_many_sources():
     auto = AutoLabelModel(max_moment_dim=100).fit(L)
     assert all(not s["name"].startswith("moments") for s in auto.scores_)
     assert (auto.predict(L) == y).mean() > 0.8
+
+
+def test_pairwise_agreement_dense_and_sparse_paths_agree():
+    from labelmill.label_models import triplets
+
+    L, _ = random_matrix(500, 7, 3, seed=4)
+    both_a, rate_a = triplets.pairwise_agreement(L)
+    both_b, agree_b = triplets._sparse_pair_counts(L)
+    np.testing.assert_allclose(both_a, both_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate_b = np.where(both_b > 0, agree_b / np.maximum(both_b, 1), np.nan)
+    np.fill_diagonal(rate_b, np.nan)
+    np.testing.assert_allclose(rate_a, rate_b)
+    # and by hand on one pair
+    d = L.to_dense()
+    both01 = ((d[:, 0] >= 0) & (d[:, 1] >= 0)).sum()
+    assert both_a[0, 1] == both01
+    assert np.isclose(rate_a[0, 1], ((d[:, 0] == d[:, 1]) & (d[:, 0] >= 0)).sum() / both01)

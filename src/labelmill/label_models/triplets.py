@@ -12,22 +12,47 @@ pairs overlap on enough rows, which is robust to the odd badly estimated pair.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..matrix import LabelMatrix
 from .moments import second_moments
 
 
 def pairwise_agreement(L: LabelMatrix) -> tuple[np.ndarray, np.ndarray]:
-    """(M, M) rows where both sources vote, and (M, M) fraction of those where they agree."""
+    """(M, M) rows where both sources vote, and (M, M) fraction of those where they agree.
+
+    With few sources x classes this reads the blocks of the (M*k)² moment matrix (fast
+    bitset counting for dense votes); with many it multiplies sparse (N, M) vote
+    indicators, so memory stays O(M²) whatever k is.
+    """
     m, k = L.n_sources, L.n_classes
-    O = second_moments(L) * L.n_rows  # counts of (i votes l, j votes l') co-occurrences
-    blocks = O.reshape(m, k, m, k)
-    both = blocks.sum(axis=(1, 3))
-    agree = np.einsum("iljl->ij", blocks)
+    if m * k <= _MAX_MOMENT_DIM:
+        blocks = (second_moments(L) * L.n_rows).reshape(m, k, m, k)
+        both, agree = blocks.sum(axis=(1, 3)), np.einsum("iljl->ij", blocks)
+    else:
+        both, agree = _sparse_pair_counts(L)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(both > 0, agree / np.maximum(both, 1), np.nan)
     np.fill_diagonal(rate, np.nan)
     return both, rate
+
+
+_MAX_MOMENT_DIM = 2048
+
+
+def _sparse_pair_counts(L: LabelMatrix) -> tuple[np.ndarray, np.ndarray]:
+    """(M, M) co-vote counts and (M, M) agreement counts from sparse vote indicators."""
+    m = L.n_sources
+    rows = L.rows
+    ones = np.ones(L.nnz, dtype=np.float64)
+    voted = sp.csr_matrix((ones, (rows, L.sources)), shape=(L.n_rows, m))
+    both = (voted.T @ voted).toarray()
+    agree = np.zeros((m, m))
+    for c in range(L.n_classes):
+        sel = L.labels == c
+        Xc = sp.csr_matrix((ones[sel], (rows[sel], L.sources[sel])), shape=(L.n_rows, m))
+        agree += (Xc.T @ Xc).toarray()
+    return both, agree
 
 
 def triplet_accuracies(L: LabelMatrix, min_overlap: int = 10, min_signal: float = 0.05,
