@@ -1,0 +1,32 @@
+"""The README's Python quick-start, runnable as is: python examples/quickstart.py"""
+
+import labelmill as lm
+from labelmill import ABSTAIN, apply_lfs, keyword_lf, labeling_function, lf_summary, regex_lf
+from labelmill.label_models import AutoLabelModel, DawidSkene, MomentMatching
+
+ds = lm.load_demo()                               # or lm.load_wrench("path/to/wrench/folder")
+L = ds.train.L                                    # LabelMatrix: sparse N x M votes, abstain = -1
+model = MomentMatching().fit(L)                   # learns how far to trust each source, without gold
+proba = model.predict_proba(ds.test.L)            # (N, k) probabilistic labels
+print(dict(zip(L.source_names, model.accuracy_.round(2))))
+
+auto = AutoLabelModel().fit(L, L_valid=ds.valid.L, y_valid=ds.valid.gold)
+print("auto chose", auto.best_name_, "test accuracy", (auto.predict(ds.test.L) == ds.test.gold).mean())
+
+# crowd data comes long: one row per (item, annotator, label)
+votes = L.to_long()                               # columns row, source, label
+L2 = lm.LabelMatrix.from_long(votes, item="row", source="source", label="label")
+print(DawidSkene().fit(L2).predict_proba(L2)[:3].round(3))
+
+# labeling functions over raw rows
+subscribe = keyword_lf("subscribe", ["subscribe", "sub4sub"], label=1)
+link = regex_lf("link", r"https?://|www\.", label=1)
+
+
+@labeling_function()
+def short(x):
+    return 0 if len(x.text.split()) < 5 else ABSTAIN
+
+
+L3 = apply_lfs([subscribe, link, short], ds.train.examples, cache=False, progress=False)
+print(lf_summary(L3, y=ds.train.gold))
