@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -210,8 +212,9 @@ def test_rows_given_to_python_lfs():
     @labeling_function()
     def lf_look(x):
         seen.setdefault("row", x)
-        assert isinstance(x, Row) and isinstance(x, dict)
+        assert isinstance(x, Row) and isinstance(x, Mapping)
         assert x.text == x["text"] and x.items is not None and x["items"] == 3 and x["my col"] == 1.5
+        assert list(x) == ["text", "items", "my col"] and "text" in x and len(x) == 3 and dict(x) == x
         assert getattr(x, "nope", "dflt") == "dflt"
         return 1 if x.get("text") == "b" else ABSTAIN
 
@@ -223,8 +226,39 @@ def test_rows_given_to_python_lfs():
         row.nope
     back = pickle.loads(pickle.dumps(row))
     assert type(back) is Row and back == {"text": "a", "items": 3, "my col": 1.5} and back.text == "a"
-    row.text = "z"  # attribute assignment writes the field
-    assert row["text"] == "z" and row.text == "z"
+    # rows are shared by the LFs of a batch, so they are read-only; a preprocessor gets a copy
+    with pytest.raises(TypeError, match="read-only"):
+        row.text = "z"
+    with pytest.raises(TypeError, match="read-only"):
+        row["text"] = "z"
+    assert row.text == "a"
+    back.text = "z"  # the mutable kind (what preprocessors get) writes the field
+    assert back["text"] == "z"
+
+
+def test_an_lf_that_mutates_its_row_is_a_clear_error_and_a_preprocessor_may():
+    @labeling_function()
+    def mutates(x):
+        x["text"] = x.text.lower()
+        return ABSTAIN
+
+    def lower(x):
+        x["text"] = x.text.lower()
+        return x
+
+    @labeling_function(pre=[lower])
+    def via_pre(x):
+        return 1 if x.text == "spam" else ABSTAIN
+
+    @labeling_function()
+    def sees_original(x):
+        return 1 if x.text == "SPAM" else ABSTAIN
+
+    df = pd.DataFrame({"text": ["SPAM", "ham"]})
+    with pytest.raises(LabelingFunctionError, match="read-only"):
+        apply_lfs([mutates], df, cache=False, progress=False, n_jobs=1)
+    L = apply_lfs([via_pre, sees_original], df, cache=False, progress=False, n_jobs=1)
+    assert L.to_dense().tolist() == [[1, 1], [-1, -1]]
 
 
 def test_errors_resume_after_failing_rows_and_bad_values_after_good_ones():

@@ -3,10 +3,8 @@
 Declarative LFs run as whole-column Arrow operations in this process; Python LFs run
 row by row over batches of rows: the first batch in this process, the rest in a process
 pool when ``n_jobs > 1`` and the first batch shows the rest would take long enough to
-repay starting one. A Python LF that provably reads only ``row.<one column>`` is called
-on that column's values without building a Row per example (see :func:`_field_function`);
-the others get one shared :class:`Row` per example (LFs with preprocessors get a copy), so
-an LF must not modify its row (use ``pre=`` for that). Each LF's votes are cached on disk
+repay starting one. The LFs of a batch share one read-only row per example (see
+:mod:`._rows`; LFs with preprocessors get a mutable copy). Each LF's votes are cached on disk
 (see :mod:`labelmill.lfs.cache`), so re-applying after editing one LF recomputes only that LF.
 """
 
@@ -22,7 +20,6 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +29,7 @@ from ..matrix import ABSTAIN, LabelMatrix
 from . import _regex
 from ._data import TableSource
 from .cache import entry_key, resolve_cache
+from ._rows import make_rows
 from .core import VOTE_DTYPE, LabelingFunction, Row
 
 ON_ERROR = ("raise", "abstain")
@@ -275,25 +273,6 @@ def _describe_value(v) -> str:
 
 
 _FAILED = object()  # marks a row on which an LF raised (already counted)
-_ROW_CLASSES: dict = {}
-
-
-def _row_class(names: tuple) -> type:
-    """A :class:`Row` subclass for one schema whose ``row.<column>`` is a C-level
-    ``itemgetter`` property instead of ``Row.__getattr__`` (a Python call per access)."""
-    cls = _ROW_CLASSES.get(names)
-    if cls is None:
-        attrs = {"__slots__": (), "__reduce__": lambda self: (Row, (dict(self),))}
-        for nm in names:
-            if isinstance(nm, str) and nm.isidentifier() and not nm.startswith("_") and not hasattr(Row, nm):
-                attrs[nm] = property(itemgetter(nm))
-        cls = type("Row", (Row,), attrs)
-        cls.__module__ = Row.__module__
-        cls.__qualname__ = Row.__qualname__
-        _ROW_CLASSES[names] = cls
-    return cls
-
-
 def _column_values(col) -> list:
     t = col.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
@@ -304,18 +283,9 @@ def _column_values(col) -> list:
 
 
 def _make_rows(table: pa.Table, values) -> list:
-    """One Row per example (a dict subclass), built from per-column Python lists."""
+    """One read-only row per example (see :mod:`._rows`), from per-column Python lists."""
     names = tuple(table.column_names)
-    cls = _row_class(names)
-    if not names:
-        return [cls() for _ in range(table.num_rows)]
-    cols = [values(i) for i in range(len(names))]
-    if len(set(names)) == len(names):
-        args = ", ".join(f"c{i}" for i in range(len(names)))
-        body = ", ".join(f"{nm!r}: c{i}" for i, nm in enumerate(names))
-        make = eval(f"lambda {args}: R({{{body}}})", {"R": cls})  # noqa: S307 - names are repr()'d
-        return list(map(make, *cols))
-    return [cls(zip(names, vals)) for vals in zip(*cols)]
+    return make_rows(names, [values(i) for i in range(len(names))], table.num_rows)
 
 
 def _lf_caller(lf):

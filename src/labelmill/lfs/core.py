@@ -14,6 +14,8 @@ Every LF has a unique ``name``, the ``fields`` it reads (None = the whole row) a
 
 from __future__ import annotations
 
+from abc import ABCMeta
+
 import hashlib
 import inspect
 import json
@@ -34,8 +36,12 @@ from . import _regex
 VOTE_DTYPE = np.int16
 
 
-class Row(dict):
-    """One example: a dict of field -> value that also allows ``row.field`` access."""
+class Row(dict, metaclass=ABCMeta):
+    """One example: a dict of field -> value that also allows ``row.field`` access.
+
+    The applier hands LFs read-only rows of the same interface (registered as virtual
+    subclasses, so ``isinstance(x, Row)`` holds); preprocessors get this mutable kind.
+    """
 
     __slots__ = ()
 
