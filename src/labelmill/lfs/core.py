@@ -181,9 +181,11 @@ def labeling_function(name: str | None = None, resources: Mapping[str, Any] | No
                       pre: Sequence[Callable] | None = None):
     """Decorator turning ``f(row, **resources) -> class id or ABSTAIN`` into a labeling function.
 
-    The row is a :class:`Row`: ``row.text`` and ``row["text"]`` both work. ``pre`` is a
-    list of preprocessors ``row -> row`` applied in order before ``f``. ``resources``
-    are passed to ``f`` as keyword arguments (and are part of the cache key).
+    The row is a :class:`Row`: ``row.text`` and ``row["text"]`` both work. Under
+    :func:`apply_lfs` rows are read-only (all LFs of a batch share them); ``pre`` is a
+    list of preprocessors ``row -> row`` applied in order before ``f``, on a mutable
+    copy. ``resources`` are passed to ``f`` as keyword arguments (and are part of the
+    cache key).
 
     >>> @labeling_function()
     ... def lf_short(x):
