@@ -129,3 +129,17 @@ def test_errors_cached_under_abstain_are_not_trusted_by_raise(tmp_path):
         apply_lfs([flaky], DF, cache=c, progress=False, on_error="raise")
     no_tmp = [p for p in (c / "votes").rglob("*") if p.name.endswith(".tmp")]
     assert no_tmp == []
+
+
+def test_set_resources_give_the_same_key_in_every_process():
+    import subprocess
+    import sys
+
+    code = ("from labelmill.lfs import labeling_function, ABSTAIN\n"
+            "@labeling_function(resources={'words': {'spam', 'ham', 'eggs', 'bacon', 'toast'}})\n"
+            "def f(x, words):\n    return ABSTAIN\n"
+            "import hashlib; print(hashlib.sha256(f.definition().encode()).hexdigest())\n")
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in (1, 2, 3)}
+    assert len(keys) == 1

@@ -160,8 +160,8 @@ class PythonLF(LabelingFunction):
         self.__wrapped__ = func
 
     def __call__(self, row):
-        if not isinstance(row, Row):
-            row = Row(row)
+        if self.pre or not isinstance(row, Row):
+            row = Row(row)  # preprocessors may edit the row: they get a (mutable) copy
         for p in self.pre:
             row = p(row)
             if not isinstance(row, Row):
@@ -172,7 +172,8 @@ class PythonLF(LabelingFunction):
         return json.dumps({
             "type": "python", "name": self.name,
             "code": _code_fingerprint(self.func),
-            "resources": {k: repr(v) for k, v in sorted(self.resources.items())},
+            # sets are fingerprinted sorted: their repr order changes with string hashing
+            "resources": {k: _value_fingerprint(v, set()) or repr(v) for k, v in sorted(self.resources.items())},
             "pre": [_code_fingerprint(p) for p in self.pre],
         }, sort_keys=True)
 
