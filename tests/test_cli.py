@@ -225,3 +225,15 @@ def test_run_raw_table_bad_columns(raw_youtube, tmp_path):
     _assert_bad(invoke("run", data, "--lfs", lfs, "--split-column", "text", "--no-cache", "--out", tmp_path / "o"),
                 "split column 'text'", "expected train, valid or test")
     _assert_bad(invoke("run", tmp_path / "missing.parquet", "--lfs", lfs), "no such data file")
+
+
+def test_run_passes_label_model_parameters(tmp_path):
+    res = invoke("run", "--demo", "--label-model", "dawid_skene", "--param", "abstain=model",
+                 "--param", "smoothing=0.5", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    # the abstain-aware model is what makes one-sided LFs informative on youtube
+    assert metrics["splits"]["test"]["accuracy"] > 0.8
+    _assert_bad(invoke("run", "--demo", "--label-model", "dawid_skene", "--param", "nope=1"),
+                "has no parameter 'nope'", "smoothing")
+    _assert_bad(invoke("run", "--demo", "--param", "abstain"), "KEY=VALUE")

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import LabelmillError
-from .label_models import LABEL_MODELS
+from .label_models import LABEL_MODELS, make_label_model
 
 console = Console()
 err_console = Console(stderr=True)
@@ -66,6 +66,28 @@ def _load(data_dir, demo):
     return load_wrench(demo_path() if demo else data_dir)
 
 
+def _parse_params(params, label_model: str) -> dict:
+    """``("abstain=model", "smoothing=0.5")`` -> ``{"abstain": "model", "smoothing": 0.5}``."""
+    import ast
+
+    out = {}
+    allowed = LABEL_MODELS[label_model]._param_names()
+    for item in params:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise click.UsageError(f"--param expects KEY=VALUE, got {item!r}")
+        if key not in allowed or key == "random_state":
+            raise click.UsageError(f"label model {label_model!r} has no parameter {key!r}; its parameters are "
+                                   f"{', '.join(a for a in allowed if a != 'random_state')} (use --seed for "
+                                   f"random_state)")
+        try:
+            out[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[key] = raw
+    return out
+
+
 def _fmt(v):
     if v is None:
         return "-"
@@ -94,6 +116,9 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--out", "out_dir", default="labelmill-out", show_default=True, type=click.Path(path_type=Path),
               help="Folder for metrics.json and labels.parquet.")
 @click.option("--seed", default=0, show_default=True, help="Random state for every random choice.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A label-model parameter, e.g. --param abstain=model (repeatable; values are read as "
+                   "Python literals, else as strings).")
 @click.option("--lfs", "lfs_file", default=None, metavar="FILE.py",
               help="Raw data mode: DATA_DIR is a table (Parquet file/folder, CSV, JSON lines) and the "
                    "labeling functions defined at module level in FILE.py make the votes.")
@@ -105,8 +130,8 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
 @click.option("--n-jobs", type=int, default=None, help="Raw data mode: processes for Python LFs.")
 @_debug_option
-def run(data_dir, demo, label_model, out_dir, seed, lfs_file, gold_column, split_column, n_classes, no_cache,
-        n_jobs):
+def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
+        no_cache, n_jobs):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
     DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
@@ -130,7 +155,8 @@ def run(data_dir, demo, label_model, out_dir, seed, lfs_file, gold_column, split
     else:
         ds = _load(data_dir, demo)
     with console.status(f"fitting label model {label_model!r} on {ds.name}..."):
-        result = run_pipeline(ds, label_model, out_dir=out_dir, random_state=seed)
+        model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
+        result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed)
     info = result.metrics["label_model_info"]
     chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
     console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "
