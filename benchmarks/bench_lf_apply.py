@@ -207,12 +207,18 @@ from labelmill.lfs import ABSTAIN, keyword_lf, labeling_function, regex_lf
 '''
 
 
+def declarative_sources() -> list[str]:
+    """Source lines defining the 5 keyword + 5 regex LFs, for the LF files of the cache parts."""
+    decl = [f"{n} = keyword_lf({n!r}, {kws!r}, {lab})" for n, (kws, lab) in KEYWORDS.items()]
+    decl += [f"{n} = regex_lf({n!r}, {p!r}, {lab}, flags={int(fl)})" for n, (p, fl, lab) in REGEXES.items()]
+    return decl
+
+
 def part_cache(df, n_jobs=2) -> dict:
     """20 LFs (10 declarative, 10 Python), cold-cache apply; edit one Python LF; re-apply."""
     from labelmill.lfs import apply_lfs, load_lfs_from_file
 
-    decl = [f"{n} = keyword_lf({n!r}, {kws!r}, {lab})" for n, (kws, lab) in KEYWORDS.items()]
-    decl += [f"{n} = regex_lf({n!r}, {p!r}, {lab}, flags={int(fl)})" for n, (p, fl, lab) in REGEXES.items()]
+    decl = declarative_sources()
     py = []
     for i in range(10):
         py.append(f"@labeling_function()\ndef py_len_{i}(x):\n    return {i % 2} if len(x.text) % 10 == {i} "
@@ -277,8 +283,7 @@ def _cache_tutorial_once(df, n_jobs, python_only) -> dict:
         decl = []
         py = ["@labeling_function()\n" + src for src in TUTORIAL_PY + TUTORIAL_PY_MORE]
     else:
-        decl = [f"{n} = keyword_lf({n!r}, {kws!r}, {lab})" for n, (kws, lab) in KEYWORDS.items()]
-        decl += [f"{n} = regex_lf({n!r}, {p!r}, {lab}, flags={int(fl)})" for n, (p, fl, lab) in REGEXES.items()]
+        decl = declarative_sources()
         py = ["@labeling_function()\n" + src for src in TUTORIAL_PY]
     edits = {}
     with tempfile.TemporaryDirectory() as tmp:
