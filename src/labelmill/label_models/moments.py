@@ -99,6 +99,12 @@ class MomentMatching(LabelModel):
     Snorkel) or estimated (``"estimated"``: alternate fitting μ and the mean
     posterior on covered rows, ``balance_iter`` rounds).
 
+    Two knobs reproduce Snorkel's optimiser exactly when wanted: Snorkel multiplies
+    its start by a random factor in [0, 1) (``init_scale``; we default to 1, no
+    randomness) and clamps μ only after the last step (``clamp_every_step=False``;
+    we clamp after every step by default). After fitting, class columns are aligned
+    to the votes as Snorkel does (Hungarian algorithm).
+
     Attributes
     ----------
     mu_ : ndarray (M, k, k), ``mu_[j, c, l]`` = P(source j votes l | y = c)
