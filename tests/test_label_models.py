@@ -595,3 +595,11 @@ def test_pairwise_agreement_dense_and_sparse_paths_agree():
     both01 = ((d[:, 0] >= 0) & (d[:, 1] >= 0)).sum()
     assert both_a[0, 1] == both01
     assert np.isclose(rate_a[0, 1], ((d[:, 0] == d[:, 1]) & (d[:, 0] >= 0)).sum() / both01)
+
+
+def test_auto_progress_bar_is_optional(capsys):
+    L = load_demo().train.L
+    P = AutoLabelModel(progress=True).fit(L).predict_proba(L)
+    err = capsys.readouterr().err
+    assert "auto:" in err
+    np.testing.assert_allclose(AutoLabelModel(progress=False).fit(L).predict_proba(L), P)

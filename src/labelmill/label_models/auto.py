@@ -78,6 +78,9 @@ class AutoLabelModel(LabelModel):
     ``fit(L, class_balance=None, L_valid=None, y_valid=None)``: pass the validation
     votes and gold (-1 = unknown) to select on them.
 
+    ``progress``: a progress bar over the candidates (None = only for large inputs,
+    two million votes or more).
+
     Moment-matching candidates are skipped when ``n_sources * n_classes`` exceeds
     ``max_moment_dim`` (their moment matrix grows as its square; crowd data with
     thousands of annotators is Dawid-Skene territory anyway).
@@ -94,8 +97,9 @@ class AutoLabelModel(LabelModel):
     name = "auto"
 
     def __init__(self, candidates: dict | None = None, tolerance_se: float = 0.5, n_source_folds: int = 5,
-                 max_moment_dim: int = 4000, random_state: int | None = 0):
+                 max_moment_dim: int = 4000, progress: bool | None = None, random_state: int | None = 0):
         self.candidates = candidates
+        self.progress = progress
         self.tolerance_se = tolerance_se
         self.max_moment_dim = max_moment_dim
         self.n_source_folds = n_source_folds
@@ -124,7 +128,7 @@ class AutoLabelModel(LabelModel):
             if class_balance is None:
                 balances.append(("+valid_balance", (np.bincount(yv, minlength=k) + 1.0) / (len(yv) + k)))
             fitted = []
-            for name, cand in cands.items():
+            for name, cand in self._progress(cands.items(), L, "auto: fitting candidates"):
                 for suffix, cb in balances:
                     model = cand.clone().fit(L, class_balance=cb)
                     P = model.predict_proba(Lv)
@@ -147,7 +151,7 @@ class AutoLabelModel(LabelModel):
             self.best_name_, self.best_model_ = fitted[best][0], fitted[best][3]
         elif L.n_sources >= 3:
             best = None
-            for name, cand in cands.items():
+            for name, cand in self._progress(cands.items(), L, "auto: held-out source agreement"):
                 s = held_out_source_agreement(cand, L, self.n_source_folds, random_state=self.random_state)
                 self.scores_.append({"name": name, "held_out_source_agreement": s})
                 if best is None or s > best[0]:
@@ -161,6 +165,16 @@ class AutoLabelModel(LabelModel):
             self.best_model_ = MajorityVote(random_state=self.random_state).fit(L, class_balance=class_balance)
         self.class_balance_ = self.best_model_.class_balance_
         self.accuracy_ = getattr(self.best_model_, "accuracy_", None)
+
+    def _progress(self, items, L, desc):
+        """A tqdm bar over the candidates when the data is large enough to take a while."""
+        show = self.progress if self.progress is not None else L.nnz >= 2_000_000
+        if not show:
+            return items
+        from tqdm.auto import tqdm
+
+        items = list(items)
+        return tqdm(items, desc=desc, total=len(items), leave=False)
 
     def _predict_proba(self, L):
         return self.best_model_.predict_proba(L)
