@@ -143,6 +143,12 @@ def softmax_rows(logits: np.ndarray) -> np.ndarray:
     return z
 
 
+def smoothed_class_balance(Q: np.ndarray) -> np.ndarray:
+    """(k,) class proportions from soft labels Q (N, k), with one pseudo-row per class."""
+    mass = np.asarray(Q, dtype=float).sum(axis=0) + 1.0
+    return mass / mass.sum()
+
+
 def majority_soft_labels(L: LabelMatrix, prior: np.ndarray) -> np.ndarray:
     """(N, k): uniform over the top-voted classes; the prior on rows with no vote."""
     counts = L.class_counts()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..matrix import LabelMatrix
-from .base import LabelModel, majority_soft_labels, softmax_rows, vote_accuracy
+from .base import LabelModel, majority_soft_labels, smoothed_class_balance, softmax_rows, vote_accuracy
 
 
 class DawidSkene(LabelModel):
@@ -73,8 +73,7 @@ class DawidSkene(LabelModel):
             counts = np.concatenate([counts, abst[:, :, None]], axis=2)
         conf = counts / counts.sum(axis=2, keepdims=True)
         if class_balance is None:
-            pi = Q.sum(axis=0) + 1.0
-            pi = pi / pi.sum()
+            pi = smoothed_class_balance(Q)
         else:
             pi = class_balance
         return conf, pi

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..matrix import LabelMatrix
-from .base import LabelModel, majority_soft_labels, softmax_rows
+from .base import LabelModel, majority_soft_labels, smoothed_class_balance, softmax_rows
 
 
 def _source_agreement(L: LabelMatrix, Q: np.ndarray) -> np.ndarray:
@@ -46,9 +46,7 @@ class MajorityVote(LabelModel):
             self.class_balance_ = class_balance
         elif self.prior == "estimated":
             Q = majority_soft_labels(L, np.full(k, 1.0 / k))
-            cov = L.covered()
-            mass = Q[cov].sum(axis=0) + 1.0
-            self.class_balance_ = mass / mass.sum()
+            self.class_balance_ = smoothed_class_balance(Q[L.covered()])
         else:
             self.class_balance_ = np.full(k, 1.0 / k)
         self.accuracy_ = _source_agreement(L, majority_soft_labels(L, self.class_balance_))

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..matrix import LabelMatrix, _index_dtype
-from .base import LabelModel, softmax_rows, vote_accuracy
+from .base import LabelModel, smoothed_class_balance, softmax_rows, vote_accuracy
 
 
 def second_moments(L: LabelMatrix, chunk_rows: int = 200_000) -> np.ndarray:
@@ -136,8 +136,8 @@ class MomentMatching(LabelModel):
         m = mk // k
         eps = self.mu_eps if self.mu_eps is not None else min(0.01, 1 / 10 ** np.ceil(np.log10(max(n_rows, 2))))
         mu = np.zeros((mk, k))
-        idx = np.arange(mk)
-        mu[idx, np.tile(np.arange(k), m)] = np.clip(marg * self.prec_init / p[np.tile(np.arange(k), m)], 0, 1)
+        voted_class = np.tile(np.arange(k), m)  # row j*k + l of μ is "source j votes l"
+        mu[np.arange(mk), voted_class] = np.clip(marg * self.prec_init / p[voted_class], 0, 1)
         mu *= self.init_scale
         P = np.diag(p)
         vel = np.zeros_like(mu)
@@ -167,7 +167,7 @@ class MomentMatching(LabelModel):
             self.mu_ = mu.reshape(m, k, k).transpose(0, 2, 1)  # [j, c, l]
             self.class_balance_ = p
             if estimate:
-                p = _normalise(self._predict_proba(L)[cov].sum(axis=0) + 1.0)
+                p = smoothed_class_balance(self._predict_proba(L)[cov])
         self.class_balance_ = p
         self.confusion_ = self.mu_ / np.maximum(self.mu_.sum(axis=2, keepdims=True), 1e-12)
         self.accuracy_ = vote_accuracy(self.mu_, p)
@@ -220,11 +220,6 @@ def _zero_diagonal_blocks(R: np.ndarray, k: int) -> None:
     blocks = R.reshape(mk // k, k, mk // k, k)
     idx = np.arange(mk // k)
     blocks[idx, :, idx, :] = 0.0
-
-
-def _normalise(v):
-    v = np.asarray(v, dtype=float)
-    return v / v.sum()
 
 
 def _cap_vote_mass(mu, m, k):
