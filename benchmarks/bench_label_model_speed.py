@@ -126,6 +126,26 @@ def run_labelmill(name, L, k):
     return model, P, t1 - t0, t2 - t1
 
 
+def best_of_repeats(name, run, y, repeats):
+    """Run ``run() -> (model, P, fit_s, predict_s)`` ``repeats`` times; keep the fastest.
+
+    Returns (result dict with fit_s, predict_s, accuracy of the first run, all_s; the
+    list of (total_s, fit_s, predict_s, accuracy) runs; the last fitted model).
+    """
+    runs, model = [], None
+    for _ in range(max(1, repeats)):
+        gc.collect()
+        model, P, fit_s, pred_s = run()
+        a = float((P.argmax(axis=1) == y).mean())
+        runs.append((fit_s + pred_s, fit_s, pred_s, a))
+        print(f"{MODEL_LABELS[name]}: fit {fit_s:.3f} s + predict_proba {pred_s:.3f} s, accuracy {a:.4f}",
+              flush=True)
+        del P
+    best = min(runs)
+    return ({"fit_s": best[1], "predict_s": best[2], "accuracy": runs[0][3], "all_s": [r[0] for r in runs]},
+            runs, model)
+
+
 def run_snorkel(L_dense, k, epochs):
     from snorkel.labeling.model import LabelModel
     model = LabelModel(cardinality=k, verbose=False)
@@ -493,18 +513,7 @@ def main(argv=None) -> int:
 
     results = {}
     for name in names:
-        runs = []
-        for i in range(max(1, args.repeats)):
-            gc.collect()
-            model, P, fit_s, pred_s = run_labelmill(name, L, k)
-            a = float((P.argmax(axis=1) == y).mean())
-            runs.append((fit_s + pred_s, fit_s, pred_s, a))
-            print(f"{MODEL_LABELS[name]}: fit {fit_s:.3f} s + predict_proba {pred_s:.3f} s, accuracy {a:.4f}",
-                  flush=True)
-            del P
-        best = min(runs)
-        results[name] = {"fit_s": best[1], "predict_s": best[2], "accuracy": runs[0][3],
-                         "all_s": [r[0] for r in runs]}
+        results[name], runs, model = best_of_repeats(name, lambda: run_labelmill(name, L, k), y, args.repeats)
         if len({r[3] for r in runs}) > 1:
             data_info["notes"].append(f"Note: {MODEL_LABELS[name]} accuracy varied across repeats: "
                                       f"{[r[3] for r in runs]}.")
@@ -521,18 +530,8 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         L_dense = dense_votes(rows, srcs, labs, args.rows, args.sources)
         data_info["dense_build_s"] = time.perf_counter() - t0
-        runs = []
-        for i in range(max(1, args.repeats)):
-            gc.collect()
-            _, P, fit_s, pred_s = run_snorkel(L_dense, k, args.snorkel_epochs)
-            a = float((P.argmax(axis=1) == y).mean())
-            runs.append((fit_s + pred_s, fit_s, pred_s, a))
-            print(f"{MODEL_LABELS['snorkel']}: fit {fit_s:.3f} s + predict_proba {pred_s:.3f} s, accuracy {a:.4f}",
-                  flush=True)
-            del P
-        best = min(runs)
-        results["snorkel"] = {"fit_s": best[1], "predict_s": best[2], "accuracy": runs[0][3],
-                              "all_s": [r[0] for r in runs]}
+        results["snorkel"], _, _ = best_of_repeats("snorkel", lambda: run_snorkel(L_dense, k, args.snorkel_epochs),
+                                                   y, args.repeats)
         del L_dense
     gc.collect()
 

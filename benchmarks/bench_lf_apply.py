@@ -214,9 +214,17 @@ def declarative_sources() -> list[str]:
     return decl
 
 
+def write_and_load(path: Path, decl: list[str], py: list[str]) -> list:
+    """Write an LF file from declarative and Python LF sources, and load its LFs."""
+    from labelmill.lfs import load_lfs_from_file
+
+    path.write_text(EDIT_LFS.format(declarative="\n".join(decl), python="\n".join(py)))
+    return load_lfs_from_file(path)
+
+
 def part_cache(df, n_jobs=2) -> dict:
     """20 LFs (10 declarative, 10 Python), cold-cache apply; edit one Python LF; re-apply."""
-    from labelmill.lfs import apply_lfs, load_lfs_from_file
+    from labelmill.lfs import apply_lfs
 
     decl = declarative_sources()
     py = []
@@ -226,13 +234,11 @@ def part_cache(df, n_jobs=2) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "lfs.py"
         cache = Path(tmp) / "cache"
-        f.write_text(EDIT_LFS.format(declarative="\n".join(decl), python="\n".join(py)))
-        lfs = load_lfs_from_file(f)
+        lfs = write_and_load(f, decl, py)
         assert len(lfs) == 20
         t1, L1 = timed(lambda: apply_lfs(lfs, df, cache=cache, progress=False, n_jobs=n_jobs))
         py[3] = py[3].replace("== 3", "== 3 or len(x.text) < 5")  # edit one LF
-        f.write_text(EDIT_LFS.format(declarative="\n".join(decl), python="\n".join(py)))
-        lfs2 = load_lfs_from_file(f)
+        lfs2 = write_and_load(f, decl, py)
         t2, L2 = timed(lambda: apply_lfs(lfs2, df, cache=cache, progress=False, n_jobs=n_jobs))
         t3, L3 = timed(lambda: apply_lfs(lfs2, df, cache=cache, progress=False, n_jobs=n_jobs))
     return {"t_first": t1, "t_edit": t2, "t_unchanged": t3, "recomputed": L2.report.computed,
@@ -277,7 +283,7 @@ def _cache_tutorial_once(df, n_jobs, python_only) -> dict:
     """20 LFs, cold-cache apply; then each Python LF edited in turn (its source changes, so
     its key does) and the 20 re-applied. The 20 are the 10 keyword/regex LFs + TUTORIAL_PY,
     or with ``python_only`` TUTORIAL_PY + TUTORIAL_PY_MORE. One pass, fresh cache."""
-    from labelmill.lfs import apply_lfs, load_lfs_from_file
+    from labelmill.lfs import apply_lfs
 
     if python_only:
         decl = []
@@ -289,15 +295,13 @@ def _cache_tutorial_once(df, n_jobs, python_only) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "lfs.py"
         cache = Path(tmp) / "cache"
-        f.write_text(EDIT_LFS.format(declarative="\n".join(decl), python="\n".join(py)))
-        lfs = load_lfs_from_file(f)
+        lfs = write_and_load(f, decl, py)
         assert len(lfs) == 20
         t1, _ = timed(lambda: apply_lfs(lfs, df, cache=cache, progress=False, n_jobs=n_jobs))
         for i, src in enumerate(py):
             edited = list(py)
             edited[i] = src.replace("else ABSTAIN", "else (ABSTAIN)")  # a source edit: new cache key
-            f.write_text(EDIT_LFS.format(declarative="\n".join(decl), python="\n".join(edited)))
-            lfs2 = load_lfs_from_file(f)
+            lfs2 = write_and_load(f, decl, edited)
             t2, L2 = timed(lambda: apply_lfs(lfs2, df, cache=cache, progress=False, n_jobs=n_jobs))
             assert len(L2.report.computed) == 1, L2.report.computed
             edits[L2.report.computed[0]] = t2
