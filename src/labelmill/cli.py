@@ -129,9 +129,19 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--n-classes", type=int, default=None, help="Raw data mode: number of classes.")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
 @click.option("--n-jobs", type=int, default=None, help="Raw data mode: processes for Python LFs.")
+@click.option("--propagate", is_flag=True,
+              help="Spread the label model's labels over a kNN graph of the examples to every train row.")
+@click.option("--featurizer", default="tfidf", show_default=True, type=click.Choice(["tfidf", "embeddings", "numeric"]),
+              help="Features for --propagate (embeddings needs the 'embeddings' extra).")
+@click.option("--neighbors", "n_neighbors", default=10, show_default=True, help="k of the kNN graph.")
+@click.option("--denoise", type=click.Choice(["correct", "weight"]), default=None,
+              help="With --propagate: relabel the covered rows that disagree most with their neighbours "
+                   "(correct), or down-weight them (weight).")
+@click.option("--denoise-fraction", default=0.1, show_default=True,
+              help="Fraction of covered rows relabelled by --denoise correct.")
 @_debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
-        no_cache, n_jobs):
+        no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
     DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
@@ -156,7 +166,12 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         ds = _load(data_dir, demo)
     with console.status(f"fitting label model {label_model!r} on {ds.name}..."):
         model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
-        result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed)
+        if label_model == "auto" and propagate:
+            model.set_params(score_rows="covered")
+        prop_params = {"n_neighbors": n_neighbors, "denoise": denoise, "denoise_fraction": denoise_fraction}
+        result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed, propagate_labels=propagate,
+                              featurizer=featurizer, propagation_params=prop_params,
+                              cache=False if no_cache else None)
     info = result.metrics["label_model_info"]
     chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
     console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "
@@ -165,6 +180,14 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         console.print(metrics_table("label quality", result.metrics["splits"]))
     else:
         console.print("no split with gold labels: nothing to score")
+    if "train_labels" in result.metrics:
+        tl = result.metrics["train_labels"]
+        rows = {}
+        for when in ("before", "after"):
+            rows[f"{when}: all rows"] = tl[when]
+            rows[f"{when}: covered"] = tl[when]["covered"]
+            rows[f"{when}: uncovered"] = tl[when]["uncovered"]
+        console.print(metrics_table(f"train labels before / after propagation ({tl['featurizer']['name']})", rows))
     console.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'labels.parquet'}")
 
 

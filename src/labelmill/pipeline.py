@@ -94,17 +94,128 @@ def labels_table(parts: list[Split], model: LabelModel, n_classes: int) -> pd.Da
     return pd.concat(frames, ignore_index=True)
 
 
+def _label_summary(gold, proba, n_classes, coverage) -> dict:
+    """accuracy, macro_f1, coverage, n on the rows with gold (NaN metrics when none)."""
+    m = classification_metrics(gold, proba.argmax(axis=1), proba, n_classes, coverage=coverage)
+    return {key: m[key] for key in ("accuracy", "macro_f1", "coverage", "n")}
+
+
+def train_label_metrics(gold, before, after, covered, n_classes) -> dict:
+    """The ``train_labels`` section of metrics.json.
+
+    ``before``: label-model probabilities with uncovered rows at the class prior;
+    ``after``: propagated probabilities. Each holds accuracy, macro_f1, coverage, n over all
+    rows with gold, and the same over the originally ``covered`` and ``uncovered`` rows.
+    """
+    gold = np.asarray(gold)
+    out = {}
+    for name, proba, cov in (("before", before, float(covered.mean())), ("after", after, 1.0)):
+        section = _label_summary(gold, proba, n_classes, cov)
+        for part, mask in (("covered", covered), ("uncovered", ~covered)):
+            section[part] = _label_summary(gold[mask], proba[mask], n_classes, 1.0 if part == "covered" else
+                                           (0.0 if name == "before" else 1.0))
+        out[name] = section
+    return out
+
+
+@dataclass
+class PropagationResult:
+    """Propagated labels of the fitted rows, and what produced them.
+
+    proba : (N_fit, k) propagated probabilities, one row per fitted example
+    label_model_proba : (N_fit, k) before propagation (uncovered rows at the class prior)
+    covered : (N_fit,) bool
+    denoise_scores : (N_fit,) neighbourhood disagreement (NaN on uncovered rows)
+    weights : (N_fit,) suggested training weights
+    propagator : the fitted LabelPropagator (its graph spans the fitted rows, then valid)
+    featurizer : the fitted featurizer
+    features : {split name: feature matrix} for every split of the dataset
+    selection : per-setting valid accuracy when settings were chosen on valid gold
+    """
+
+    proba: np.ndarray
+    label_model_proba: np.ndarray
+    covered: np.ndarray
+    denoise_scores: np.ndarray
+    weights: np.ndarray
+    propagator: object
+    featurizer: object
+    features: dict
+    selection: list
+
+
+def featurize_dataset(ds: Dataset, featurizer="tfidf", fit_splits=None, cache=None):
+    """Fit a featurizer on the fitted rows' examples and transform every split.
+
+    Returns (fitted featurizer, {split name: (N_split, d) matrix})."""
+    from .features import featurize, make_featurizer
+
+    feat = make_featurizer(featurizer) if isinstance(featurizer, str) else featurizer
+    fit_splits = fit_splits or _fit_rows(ds)[1]
+    fit_table = pd.concat([s.examples for s in fit_splits], ignore_index=True)
+    return featurize(feat, fit_table, {name: s.examples for name, s in ds.splits.items()}, cache=cache)
+
+
+def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: int = 0, cache=None,
+              features=None, tune: bool = True, **params) -> PropagationResult:
+    """Spread the label model's probabilities over a kNN graph of the fitted rows.
+
+    The graph spans the fitted rows and, when it has gold, the valid split; spreading
+    settings (``propagation.DEFAULT_GRID``) are then chosen by accuracy on the valid rows.
+    ``params`` are fixed LabelPropagator parameters (n_neighbors, metric, denoise, ...).
+    """
+    from .propagation import LabelPropagator, select_propagator
+
+    fit_name, parts = _fit_rows(ds)
+    if features is None:
+        fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
+    else:
+        fitted_featurizer = featurizer
+    graph_splits = list(parts)
+    use_valid = tune and ds.valid is not None and ds.valid.has_gold and ds.valid not in parts
+    if use_valid:
+        graph_splits.append(ds.valid)
+    import scipy.sparse as sp
+    mats = [features[s.name] for s in graph_splits]
+    X = sp.vstack(mats).tocsr() if sp.issparse(mats[0]) else np.vstack(mats)
+    L = LabelMatrix.vstack([s.L for s in graph_splits]) if len(graph_splits) > 1 else graph_splits[0].L
+    proba = model.predict_proba(L)
+    covered = np.diff(L.indptr) > 0
+    prior = np.asarray(model.class_balance_, dtype=float)
+    params.setdefault("random_state", random_state)
+    if use_valid:
+        gold = np.concatenate([np.full(sum(len(s) for s in parts), -1), ds.valid.gold])
+        scored = np.arange(len(gold)) >= sum(len(s) for s in parts)
+        prop, selection = select_propagator(X, proba, covered, L, gold, scored, class_prior=prior, **params)
+    else:
+        prop, selection = LabelPropagator(**params).fit(X, proba, covered, L=L, class_prior=prior), []
+    n_fit = sum(len(s) for s in parts)
+    return PropagationResult(proba=prop.proba_[:n_fit], label_model_proba=prop.label_model_proba_[:n_fit],
+                             covered=covered[:n_fit], denoise_scores=prop.denoise_scores_[:n_fit],
+                             weights=prop.weights_[:n_fit], propagator=prop, featurizer=fitted_featurizer,
+                             features=features, selection=selection)
+
+
 def model_name(model: LabelModel) -> str:
     return getattr(model, "name", type(model).__name__)
 
 
 def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path | None = None,
-        random_state: int = 0) -> RunResult:
+        random_state: int = 0, propagate_labels: bool = False, featurizer="tfidf", propagation_params=None,
+        cache=None) -> RunResult:
     """Fit, score and (optionally) write ``metrics.json`` and ``labels.parquet`` to out_dir.
+
+    With ``propagate_labels`` the label model's probabilities are spread over a kNN graph
+    of ``featurizer`` features (see `propagate`); labels.parquet then holds the propagated
+    labels plus ``covered``, ``denoise_score`` and ``weight``, and metrics.json gains a
+    ``train_labels`` section (see `train_label_metrics`).
 
     Both files are written atomically, metrics last, so a run that stops early never
     leaves a half file.
     """
+    if propagate_labels and isinstance(label_model, str) and label_model == "auto":
+        # a later stage labels the uncovered rows: choose the label model on covered rows
+        label_model = AutoLabelModel(score_rows="covered", random_state=random_state)
     model, fit_name, parts = fit_label_model(ds, label_model, random_state)
     metrics = {
         "dataset": ds.name,
@@ -124,11 +235,31 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         metrics["label_model_info"]["selected"] = model.best_name_
         metrics["label_model_info"]["selection"] = model.selection_
     labels = labels_table(parts, model, ds.n_classes)
+    extra = {}
+    if propagate_labels:
+        prop = propagate(ds, model, featurizer, random_state=random_state, cache=cache, **(propagation_params or {}))
+        extra["propagation"] = prop
+        gold = np.concatenate([s.gold for s in parts])
+        metrics["train_labels"] = train_label_metrics(gold, prop.label_model_proba, prop.proba, prop.covered,
+                                                      ds.n_classes)
+        metrics["train_labels"]["featurizer"] = prop.featurizer.spec()
+        p = prop.propagator
+        metrics["train_labels"]["propagator"] = {
+            "n_neighbors": p.n_neighbors, "metric": p.metric, "alpha": p.alpha,
+            "uncovered_anchor": p.uncovered_anchor, "uncovered_seed": p.uncovered_seed,
+            "uncovered_prior": [float(x) for x in p.uncovered_prior_], "denoise": p.denoise,
+            "n_iter": int(p.n_iter_), "selection": prop.selection}
+        for c in range(ds.n_classes):
+            labels[f"prob_{c}"] = prop.proba[:, c]
+        labels["label"] = break_ties(prop.proba, random_state).astype(np.int64)
+        labels["covered"] = prop.covered
+        labels["denoise_score"] = prop.denoise_scores
+        labels["weight"] = prop.weights
     if out_dir is not None:
         out = Path(out_dir)
         write_parquet_atomic(out / "labels.parquet", labels)
         write_json_atomic(out / "metrics.json", metrics)
-    return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels)
+    return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels, extra=extra)
 
 
 def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: str | None = None,

@@ -78,6 +78,12 @@ class AutoLabelModel(LabelModel):
     ``fit(L, class_balance=None, L_valid=None, y_valid=None)``: pass the validation
     votes and gold (-1 = unknown) to select on them.
 
+    ``score_rows``: "all" scores candidates on every valid row with gold (uncovered rows
+    get the model's class prior); "covered" only on valid rows where some source voted,
+    for when a later stage (propagation, an end model) labels the uncovered rows. On data
+    where most rows are uncovered, "all" can prefer a model that says "majority class"
+    everywhere, which is poor training signal.
+
     ``progress``: a progress bar over the candidates (None = only for large inputs,
     two million votes or more).
 
@@ -97,8 +103,10 @@ class AutoLabelModel(LabelModel):
     name = "auto"
 
     def __init__(self, candidates: dict | None = None, tolerance_se: float = 0.5, n_source_folds: int = 5,
-                 max_moment_dim: int = 4000, progress: bool | None = None, random_state: int | None = 0):
+                 max_moment_dim: int = 4000, progress: bool | None = None, score_rows: str = "all",
+                 random_state: int | None = 0):
         self.candidates = candidates
+        self.score_rows = score_rows
         self.progress = progress
         self.tolerance_se = tolerance_se
         self.max_moment_dim = max_moment_dim
@@ -122,7 +130,11 @@ class AutoLabelModel(LabelModel):
         self.scores_ = []
         if y_valid is not None and (y_valid >= 0).any():
             Lv = as_label_matrix(self._L_valid, k)
+            if self.score_rows not in ("all", "covered"):
+                raise ValueError(f"score_rows must be 'all' or 'covered', got {self.score_rows!r}")
             known = y_valid >= 0
+            if self.score_rows == "covered" and (known & (np.diff(Lv.indptr) > 0)).any():
+                known &= np.diff(Lv.indptr) > 0
             Lv, yv = Lv[known], y_valid[known]
             balances = [("", class_balance)]
             if class_balance is None:

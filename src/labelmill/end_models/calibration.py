@@ -1,0 +1,193 @@
+"""Post-hoc calibration: temperature scaling (Guo et al. 2017) and reliability diagrams.
+
+Temperature scaling divides the logits by one positive number ``T`` fitted on held-out
+labels, so it never changes which class is predicted. ECE figures come from
+``labelmill.evaluation.expected_calibration_error`` and the reliability diagram uses the
+same equal-width bins, so the two always agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
+
+from ..errors import DataFormatError
+from ..evaluation import expected_calibration_error
+from ._validation import check_is_fitted, to_proba_or_logits
+
+#: search range of the temperature
+T_MIN, T_MAX = 1e-2, 1e2
+_PROBA_FLOOR = 1e-300
+
+
+def _as_logits(A, kind: str) -> np.ndarray:
+    """(N, k) logits from logits or probabilities (``kind`` = "auto", "logits" or "proba")."""
+    A = to_proba_or_logits(A, "input")
+    if kind == "auto":
+        kind = "proba" if (A.min() >= 0 and A.max() <= 1 and np.allclose(A.sum(axis=1), 1.0, atol=1e-6)) else "logits"
+    if kind == "proba":
+        if A.min() < 0:
+            raise DataFormatError("probabilities must be non-negative")
+        return np.log(np.maximum(A, _PROBA_FLOOR))
+    if kind != "logits":
+        raise ValueError(f"input must be 'auto', 'logits' or 'proba', got {kind!r}")
+    return A
+
+
+def _check_labels(y, n: int, k: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise DataFormatError(f"y must be (N,) = ({n},) class ids, got shape {y.shape}")
+    if y.dtype.kind not in "iu" or (len(y) and (y.min() < 0 or y.max() >= k)):
+        raise DataFormatError(f"y must hold integer class ids in 0..{k - 1}")
+    return y.astype(np.int64)
+
+
+def _keep_argmax(P: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Undo argmax changes caused by float rounding (near-exact ties) by nudging one ulp."""
+    rows = np.flatnonzero(P.argmax(axis=1) != top)
+    if len(rows):
+        best = P[rows].max(axis=1)
+        P[rows, top[rows]] = np.nextafter(best, np.inf)
+    return P
+
+
+class TemperatureScaling:
+    """One temperature ``T`` for all classes, fitted by minimising the NLL on held-out data.
+
+    Parameters
+    ----------
+    input : "auto" | "logits" | "proba"; what ``fit`` and ``transform`` receive.
+        "auto" treats rows in [0, 1] that sum to 1 as probabilities (their log is used as
+        logits), anything else as logits; (N,) arrays are binary decision values.
+
+    Attributes
+    ----------
+    temperature_ : float, > 1 softens over-confident models, < 1 sharpens
+    n_classes_ : int
+    nll_before_, nll_after_ : mean NLL on the fitting data at T = 1 and at ``temperature_``
+    """
+
+    def __init__(self, input: str = "auto"):
+        self.input = input
+
+    def fit(self, logits_or_proba, y) -> "TemperatureScaling":
+        """Fit T on (N, k) logits or probabilities and (N,) int gold labels; returns self."""
+        Z = _as_logits(logits_or_proba, self.input)
+        y = _check_labels(y, Z.shape[0], Z.shape[1])
+        if len(y) == 0:
+            raise DataFormatError("need at least one labelled row to fit a temperature")
+        Z = Z - Z.max(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+
+        def nll(log_t):
+            return float(-log_softmax(Z / np.exp(log_t), axis=1)[rows, y].mean())
+
+        res = minimize_scalar(nll, bounds=(np.log(T_MIN), np.log(T_MAX)), method="bounded",
+                              options={"xatol": 1e-6})
+        self.temperature_ = float(np.exp(res.x))
+        self.n_classes_ = Z.shape[1]
+        self.nll_before_ = nll(0.0)
+        self.nll_after_ = float(res.fun)
+        if self.nll_before_ < self.nll_after_:  # the bounded search missed T = 1
+            self.temperature_, self.nll_after_ = 1.0, self.nll_before_
+        return self
+
+    def transform(self, logits_or_proba) -> np.ndarray:
+        """(N, k) calibrated probabilities; the argmax of every row is unchanged."""
+        check_is_fitted(self, "temperature_")
+        Z = _as_logits(logits_or_proba, self.input)
+        if Z.shape[1] != self.n_classes_:
+            raise DataFormatError(f"fitted on {self.n_classes_} classes, got {Z.shape[1]} columns")
+        top = Z.argmax(axis=1)
+        Z = (Z - Z[np.arange(len(Z)), top][:, None]) / self.temperature_
+        P = np.exp(log_softmax(Z, axis=1))
+        return _keep_argmax(P, top)
+
+    def fit_transform(self, logits_or_proba, y) -> np.ndarray:
+        return self.fit(logits_or_proba, y).transform(logits_or_proba)
+
+    def __repr__(self) -> str:
+        t = getattr(self, "temperature_", None)
+        return f"TemperatureScaling(input={self.input!r})" + (f" [T={t:.4g}]" if t is not None else "")
+
+
+class CalibratedClassifier:
+    """A fitted classifier whose ``predict_proba`` is temperature-scaled.
+
+    Parameters
+    ----------
+    base : a fitted classifier with ``predict_proba`` (and ``classes_``)
+    temperature : float > 0, or None to fit it with ``fit(X_valid, y_valid)``
+
+    ``predict`` is the base model's prediction (temperature never changes the argmax).
+    """
+
+    def __init__(self, base, temperature: float | None = None):
+        self.base = base
+        self.temperature = temperature
+
+    def fit(self, X_valid, y_valid) -> "CalibratedClassifier":
+        """Fit the temperature on held-out rows; ``y_valid`` (N,) holds labels from ``base.classes_``."""
+        classes = np.asarray(self.classes_)
+        y = np.asarray(y_valid)
+        codes = np.searchsorted(classes, y) if len(classes) else y
+        if y.ndim != 1 or (codes >= len(classes)).any() or (classes[np.minimum(codes, len(classes) - 1)] != y).any():
+            raise DataFormatError(f"y_valid must be (N,) labels from the base model's classes_ {classes.tolist()}")
+        self.scaler_ = TemperatureScaling(input="proba").fit(self.base.predict_proba(X_valid), codes)
+        self.temperature_ = self.scaler_.temperature_
+        return self
+
+    def _scaler(self) -> TemperatureScaling:
+        if self.temperature is not None and not hasattr(self, "scaler_"):
+            if not self.temperature > 0:
+                raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
+            s = TemperatureScaling(input="proba")
+            s.temperature_ = float(self.temperature)
+            s.n_classes_ = len(self.classes_)
+            return s
+        check_is_fitted(self, "scaler_")
+        return self.scaler_
+
+    @property
+    def classes_(self):
+        return self.base.classes_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(N, k) calibrated probabilities."""
+        return self._scaler().transform(self.base.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """(N,) predicted labels, identical to the base model's argmax."""
+        return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
+
+
+def reliability_diagram(y, proba, n_bins: int = 15) -> dict:
+    """Per-bin confidence and accuracy of the top class, equal-width bins on [0, 1].
+
+    Parameters
+    ----------
+    y : (N,) int gold class ids 0..k-1
+    proba : (N, k) predicted probabilities
+    n_bins : int
+
+    Returns
+    -------
+    dict with
+      ``edges`` (n_bins + 1,), ``confidence`` (n_bins,) mean top-class probability,
+      ``accuracy`` (n_bins,) fraction correct (both NaN in empty bins), ``count``
+      (n_bins,) int rows per bin, and ``ece``, equal to
+      ``labelmill.evaluation.expected_calibration_error(proba, y, n_bins)``.
+    """
+    P = to_proba_or_logits(proba, "proba")
+    y = _check_labels(y, P.shape[0], P.shape[1])
+    conf = P.max(axis=1)
+    correct = (P.argmax(axis=1) == y).astype(float)
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    count = np.bincount(bins, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(bins, weights=conf, minlength=n_bins) / count
+        acc = np.bincount(bins, weights=correct, minlength=n_bins) / count
+    return {"edges": np.linspace(0.0, 1.0, n_bins + 1), "confidence": mean_conf, "accuracy": acc,
+            "count": count, "ece": expected_calibration_error(P, y, n_bins=n_bins)}

@@ -1,0 +1,280 @@
+"""A small PyTorch MLP trained on soft labels (torch is an optional extra, imported lazily).
+
+Sparse X is never densified: the first layer is an ``EmbeddingBag`` in ``sum`` mode fed
+each minibatch's CSR indices and values, i.e. exactly ``x @ W`` (for dense X it is an
+``nn.Linear``). Mixup is applied to the first layer's output, which equals mixing the
+inputs because that layer is affine, so sparse rows are never mixed either.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..errors import DataFormatError, MissingExtraError
+from ._validation import check_is_fitted, check_n_features, check_sample_weight, check_targets, check_X
+from .options import smooth_labels
+
+TORCH_HINT = 'pip install -c constraints.txt "labelmill[torch]"'
+_PREDICT_BATCH = 4096
+
+
+def import_torch():
+    """Return the torch module, or raise MissingExtraError naming the extra to install."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise MissingExtraError(f"SoftMLPClassifier needs PyTorch; install it with: {TORCH_HINT}") from exc
+    return torch
+
+
+def _build_network(torch, n_features: int, hidden: tuple, n_classes: int, dropout: float, sparse_input: bool):
+    nn = torch.nn
+
+    class FirstLayer(nn.Module):
+        """x @ W + b for a dense tensor or a CSR minibatch (indices, offsets, values)."""
+
+        def __init__(self, d, h):
+            super().__init__()
+            bound = 1.0 / np.sqrt(d)
+            if sparse_input:
+                self.bag = nn.EmbeddingBag(d, h, mode="sum")
+                nn.init.uniform_(self.bag.weight, -bound, bound)
+                self.bias = nn.Parameter(torch.empty(h).uniform_(-bound, bound))
+            else:
+                self.linear = nn.Linear(d, h)
+
+        def forward(self, batch):
+            if sparse_input:
+                indices, offsets, values = batch
+                return self.bag(indices, offsets, per_sample_weights=values) + self.bias
+            return self.linear(batch)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            sizes = list(hidden) + [n_classes]
+            self.first = FirstLayer(n_features, sizes[0])
+            rest = []
+            for a, b in zip(sizes[:-1], sizes[1:]):
+                rest += [nn.ReLU(), nn.Dropout(dropout), nn.Linear(a, b)]
+            self.rest = nn.Sequential(*rest)
+
+        def forward(self, batch):
+            return self.rest(self.first(batch))
+
+    return Net()
+
+
+class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Feed-forward network with ReLU and dropout, trained with AdamW on soft targets.
+
+    Parameters
+    ----------
+    hidden : tuple of int, hidden layer widths; ``()`` gives softmax regression
+    dropout : float, dropout after each hidden activation
+    lr, weight_decay : AdamW settings
+    epochs : int, maximum passes over the rows with positive weight
+    batch_size : int
+    mixup, mixup_alpha : mixup with ``lam ~ Beta(alpha, alpha)`` per row, partners drawn
+        within the minibatch
+    label_smoothing : float in [0, 1]
+    elr, elr_beta : ELR strength lambda and EMA momentum (targets updated every batch from
+        the un-mixed predictions, as in Liu et al. 2020)
+    patience : int, epochs without validation improvement before stopping (only with
+        validation data passed to ``fit``)
+    n_threads : int or None, torch intra-op threads during fit/predict (None = leave as is)
+    random_state : int, seeds initialisation, shuffling, dropout and mixup; two fits with
+        the same seed and thread count give identical models
+
+    Attributes
+    ----------
+    classes_, n_classes_, n_features_in_
+    model_ : the torch module (the best epoch's weights when validation data was given)
+    history_ : list of dicts per epoch: ``epoch``, ``loss`` (mean training loss),
+        ``valid_accuracy`` (NaN without validation data)
+    best_epoch_ : int
+    """
+
+    def __init__(self, hidden=(256,), dropout: float = 0.2, lr: float = 1e-3, epochs: int = 20,
+                 batch_size: int = 256, weight_decay: float = 1e-4, mixup: bool = False, mixup_alpha: float = 0.2,
+                 label_smoothing: float = 0.0, elr: float = 0.0, elr_beta: float = 0.7, patience: int = 3,
+                 n_threads: int | None = None, random_state: int | None = 0):
+        self.hidden = hidden
+        self.dropout = dropout
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.mixup = mixup
+        self.mixup_alpha = mixup_alpha
+        self.label_smoothing = label_smoothing
+        self.elr = elr
+        self.elr_beta = elr_beta
+        self.patience = patience
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _batch(torch, X, idx):
+        if sp.issparse(X):
+            sub = X[idx]
+            return (torch.from_numpy(sub.indices.astype(np.int64)),
+                    torch.from_numpy(sub.indptr[:-1].astype(np.int64)),
+                    torch.from_numpy(sub.data.astype(np.float32)))
+        return torch.from_numpy(np.ascontiguousarray(X[idx], dtype=np.float32))
+
+    def _threads(self, torch):
+        old = torch.get_num_threads()
+        if self.n_threads is not None:
+            torch.set_num_threads(int(self.n_threads))
+        return old
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y, sample_weight=None, X_valid=None, y_valid=None) -> "SoftMLPClassifier":
+        """Train.
+
+        Parameters
+        ----------
+        X : (N, d) scipy sparse or dense
+        y : (N,) class labels or (N, k) soft targets with rows summing to 1
+        sample_weight : (N,) optional; rows with weight 0 are skipped
+        X_valid, y_valid : optional (n, d) features and (n,) labels from ``classes_``
+            for early stopping on validation accuracy
+
+        Returns
+        -------
+        self
+        """
+        torch = import_torch()
+        X = check_X(X)
+        n, d = X.shape
+        Y, classes = check_targets(y, n)
+        w = check_sample_weight(sample_weight, n)
+        Y = smooth_labels(Y, self.label_smoothing)
+        k = len(classes)
+        has_valid = X_valid is not None and y_valid is not None
+        if has_valid:
+            X_valid = check_X(X_valid, "X_valid")
+            check_n_features(X_valid, d, type(self).__name__)
+            yv = np.asarray(y_valid)
+            codes = np.searchsorted(classes, yv)
+            if yv.shape != (X_valid.shape[0],) or (codes >= k).any() or (classes[np.minimum(codes, k - 1)] != yv).any():
+                raise DataFormatError(f"y_valid must be ({X_valid.shape[0]},) labels from classes {classes.tolist()}")
+        self.classes_, self.n_classes_, self.n_features_in_ = classes, k, d
+
+        rng = np.random.default_rng(self.random_state)
+        old_threads = self._threads(torch)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(rng.integers(2**31)))
+                model = _build_network(torch, d, tuple(self.hidden), k, self.dropout, sp.issparse(X))
+                self.model_ = model
+                opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+                Yt = torch.from_numpy(Y.astype(np.float32))
+                wt = torch.from_numpy(w.astype(np.float32))
+                T = torch.zeros((n, k)) if self.elr > 0 else None
+                active = np.flatnonzero(w > 0)
+                self.history_, self.best_epoch_ = [], 0
+                best_acc, best_state, since_best = -1.0, None, 0
+                for epoch in range(self.epochs):
+                    model.train()
+                    order = active[rng.permutation(len(active))]
+                    total, seen = 0.0, 0
+                    for start in range(0, len(order), self.batch_size):
+                        idx = np.sort(order[start:start + self.batch_size])
+                        loss = self._step(torch, model, X, idx, Yt, wt, T, rng)
+                        opt.zero_grad()
+                        loss.backward()
+                        opt.step()
+                        total += float(loss.detach()) * len(idx)
+                        seen += len(idx)
+                    acc = self._accuracy(torch, model, X_valid, codes) if has_valid else float("nan")
+                    self.history_.append({"epoch": epoch, "loss": total / max(seen, 1), "valid_accuracy": acc})
+                    if has_valid:
+                        if acc > best_acc:
+                            best_acc, since_best, self.best_epoch_ = acc, 0, epoch
+                            best_state = copy.deepcopy(model.state_dict())
+                        else:
+                            since_best += 1
+                            if since_best >= self.patience:
+                                break
+                    else:
+                        self.best_epoch_ = epoch
+                if best_state is not None:
+                    model.load_state_dict(best_state)
+                model.eval()
+        finally:
+            torch.set_num_threads(old_threads)
+        return self
+
+    def _step(self, torch, model, X, idx, Yt, wt, T, rng):
+        F = torch.nn.functional
+        h = model.first(self._batch(torch, X, idx))
+        yb, wb = Yt[idx], wt[idx]
+        tb = T[idx] if T is not None else None
+        if self.mixup:
+            pp = torch.from_numpy(rng.permutation(len(idx)))
+            lam = torch.from_numpy(rng.beta(self.mixup_alpha, self.mixup_alpha, len(idx)).astype(np.float32))[:, None]
+            logits = model.rest(lam * h + (1 - lam) * h[pp])
+            yb = lam * yb + (1 - lam) * yb[pp]
+            wb = lam[:, 0] * wb + (1 - lam[:, 0]) * wb[pp]
+            if T is not None:
+                with torch.no_grad():
+                    clean = F.softmax(model.rest(h), dim=1)
+                T[idx] = self.elr_beta * tb + (1 - self.elr_beta) * clean
+                tb = T[idx]
+                tb = lam * tb + (1 - lam) * tb[pp]
+        else:
+            logits = model.rest(h)
+        logp = F.log_softmax(logits, dim=1)
+        per_row = -(yb * logp).sum(dim=1)
+        if T is not None:
+            p = logp.exp()
+            if not self.mixup:
+                T[idx] = self.elr_beta * tb + (1 - self.elr_beta) * p.detach()
+                tb = T[idx]
+            per_row = per_row + self.elr * torch.log(torch.clamp(1 - (p * tb).sum(dim=1), min=1e-4))
+        return (wb * per_row).sum() / wb.sum()
+
+    def _logits(self, torch, model, X):
+        model.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], _PREDICT_BATCH):
+                idx = np.arange(start, min(start + _PREDICT_BATCH, X.shape[0]))
+                out.append(model(self._batch(torch, X, idx)).numpy())
+        return np.concatenate(out).astype(np.float64)
+
+    def _accuracy(self, torch, model, X, y_codes) -> float:
+        acc = float((self._logits(torch, model, X).argmax(axis=1) == y_codes).mean())
+        model.train()
+        return acc
+
+    # --------------------------------------------------------------- predicting
+    def decision_function(self, X) -> np.ndarray:
+        """(N, k) logits."""
+        check_is_fitted(self)
+        torch = import_torch()
+        X = check_X(X)
+        check_n_features(X, self.n_features_in_, type(self).__name__)
+        old = self._threads(torch)
+        try:
+            return self._logits(torch, self.model_, X)
+        finally:
+            torch.set_num_threads(old)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(N, k) class probabilities, columns ordered as ``classes_``."""
+        Z = self.decision_function(X)
+        Z -= Z.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        return P / P.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """(N,) predicted class labels."""
+        return self.classes_[self.decision_function(X).argmax(axis=1)]

@@ -1,0 +1,77 @@
+"""Numeric columns of a table as dense, standardised features (tabular data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataFormatError
+from .base import Featurizer
+
+
+class NumericFeaturizer(Featurizer):
+    """Selected (default: all numeric, except ``exclude``) columns, optionally standardised.
+
+    Parameters
+    ----------
+    columns : list of column names, or None for every numeric column but ``exclude``
+    standardize : subtract the training mean and divide by the training std
+    exclude : columns never used when ``columns`` is None
+
+    ``transform`` returns a dense float32 array (N, n_columns). NaN or infinite values are
+    an error that names the column and row.
+    """
+
+    name = "numeric"
+    _params = ("columns", "standardize", "exclude")
+
+    def __init__(self, columns: list[str] | None = None, standardize: bool = True, exclude=("id",)):
+        self.columns = None if columns is None else list(columns)
+        self.standardize = standardize
+        self.exclude = list(exclude)
+
+    def spec(self) -> dict:
+        spec = super().spec()
+        spec["params"]["columns"] = self.input_columns or self.columns
+        return spec
+
+    @property
+    def input_columns(self) -> list[str]:
+        return list(getattr(self, "columns_", None) or self.columns or [])
+
+    def _matrix(self, df: pd.DataFrame) -> np.ndarray:
+        self._check_columns(df)
+        out = np.empty((len(df), len(self.input_columns)), dtype=np.float32)
+        for j, c in enumerate(self.input_columns):
+            try:
+                col = pd.to_numeric(df[c], errors="raise").to_numpy(dtype=np.float64)
+            except (TypeError, ValueError):
+                raise DataFormatError(f"numeric: column {c!r} is not numeric (dtype {df[c].dtype})") from None
+            bad = ~np.isfinite(col)
+            if bad.any():
+                raise DataFormatError(f"numeric: column {c!r} has a missing or infinite value at row "
+                                      f"{int(np.flatnonzero(bad)[0])}")
+            out[:, j] = col
+        return out
+
+    def fit(self, df: pd.DataFrame) -> "NumericFeaturizer":
+        if not isinstance(df, pd.DataFrame):
+            raise DataFormatError(f"numeric featurizer expects a pandas DataFrame, got {type(df).__name__}")
+        if self.columns is None:
+            cols = [c for c in df.columns if c not in self.exclude and pd.api.types.is_numeric_dtype(df[c])
+                    and not pd.api.types.is_bool_dtype(df[c])]
+            if not cols:
+                raise DataFormatError(f"numeric: the table has no numeric columns; columns are {list(df.columns)}")
+            self.columns_ = cols
+        else:
+            self.columns_ = list(self.columns)
+        X = self._matrix(df).astype(np.float64)
+        self.mean_ = (X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])).astype(np.float32)
+        std = X.std(axis=0) if self.standardize else np.ones(X.shape[1])
+        self.scale_ = np.where(std > 0, std, 1.0).astype(np.float32)
+        self.n_features_ = X.shape[1]
+        return self
+
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        self._check_fitted("mean_")
+        return ((self._matrix(df) - self.mean_) / self.scale_).astype(np.float32)

@@ -1,0 +1,179 @@
+"""k-nearest-neighbour graphs of feature matrices, stored sparse and symmetrised.
+
+Exact search is a blocked matrix product (dense or sparse features) with a top-k per
+row. Approximate search uses faiss (HNSW) on dense float32 features; sparse features
+are first reduced to ``svd_components`` dimensions by truncated SVD. faiss is the
+``ann`` extra; it was chosen over pynndescent by measurement (see
+``benchmarks/results/propagation.md``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import DataFormatError, MissingExtraError
+
+METRICS = ("cosine", "euclidean")
+EXACT_MAX_ROWS = 30_000
+_BLOCK_ENTRIES = 2 ** 25  # entries of one (block x N) similarity block
+
+
+def check_features(X, n_rows: int | None = None, what: str = "features"):
+    """Validate a feature matrix: 2-D, finite, and (optionally) n_rows rows. Returns X as
+    CSR float32 or a C-contiguous float32 ndarray."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float32)
+        data = X.data
+    else:
+        X = np.ascontiguousarray(np.asarray(X, dtype=np.float32))
+        if X.ndim != 2:
+            raise DataFormatError(f"{what} must be a 2-D (rows x features) matrix, got shape {X.shape}")
+        data = X
+    if n_rows is not None and X.shape[0] != n_rows:
+        raise DataFormatError(f"{what} have {X.shape[0]} rows but the votes have {n_rows}; "
+                              f"they must describe the same examples in the same order")
+    bad = ~np.isfinite(data)
+    if bad.any():
+        if sp.issparse(X):
+            pos = int(np.flatnonzero(bad)[0])
+            row = int(np.searchsorted(X.indptr, pos, side="right") - 1)
+            col = int(X.indices[pos])
+        else:
+            row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise DataFormatError(f"{what}: row {row}, column {col} is NaN or infinite")
+    return X
+
+
+def _row_norms_sq(X) -> np.ndarray:
+    if sp.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=1)).ravel().astype(np.float32)
+    return np.einsum("ij,ij->i", X, X)
+
+
+def _normalize(X):
+    norms = np.sqrt(_row_norms_sq(X))
+    norms[norms == 0] = 1.0
+    if sp.issparse(X):
+        return sp.diags(1.0 / norms).astype(np.float32) @ X
+    return X / norms[:, None]
+
+
+def exact_knn(X, k: int, metric: str = "cosine") -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours of every row (itself excluded).
+
+    Returns
+    -------
+    indices : (N, k) int64, nearest first
+    similarities : (N, k) float32; cosine similarity, or minus the Euclidean distance
+    """
+    n = X.shape[0]
+    Xn = _normalize(X) if metric == "cosine" else X
+    XT = Xn.T.tocsr() if sp.issparse(Xn) else Xn.T
+    sq = None if metric == "cosine" else _row_norms_sq(X)
+    block = max(1, _BLOCK_ENTRIES // max(n, 1))
+    idx = np.empty((n, k), dtype=np.int64)
+    sim = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        S = Xn[start:stop] @ XT
+        S = S.toarray() if sp.issparse(S) else np.asarray(S)
+        S = S.astype(np.float32, copy=False)
+        if metric == "euclidean":
+            S = -np.sqrt(np.maximum(sq[start:stop, None] + sq[None, :] - 2 * S, 0))
+        rows = np.arange(stop - start)
+        S[rows, np.arange(start, stop)] = -np.inf
+        part = np.argpartition(-S, k - 1, axis=1)[:, :k] if k < n - 1 else np.argsort(-S, axis=1)[:, :k]
+        vals = np.take_along_axis(S, part, axis=1)
+        order = np.argsort(-vals, axis=1, kind="stable")
+        idx[start:stop] = np.take_along_axis(part, order, axis=1)
+        sim[start:stop] = np.take_along_axis(vals, order, axis=1)
+    return idx, sim
+
+
+def _svd_reduce(X, n_components: int, random_state: int):
+    from sklearn.decomposition import TruncatedSVD
+    n_components = max(2, min(n_components, X.shape[1] - 1, X.shape[0] - 1))
+    return TruncatedSVD(n_components=n_components, random_state=random_state).fit_transform(X).astype(np.float32)
+
+
+def approximate_knn(X, k: int, metric: str = "cosine", svd_components: int = 128, hnsw_m: int = 32,
+                    ef_search: int | None = None, random_state: int = 0, n_jobs: int | None = None):
+    """Approximate k nearest neighbours with a faiss HNSW index. Same returns as `exact_knn`."""
+    try:
+        import faiss
+    except ImportError:
+        raise MissingExtraError('approximate kNN graphs need faiss-cpu; pip install -c constraints.txt '
+                                '"labelmill[ann]", or use method="exact"') from None
+    if n_jobs is not None:
+        faiss.omp_set_num_threads(int(n_jobs))
+    Z = _svd_reduce(X, svd_components, random_state) if sp.issparse(X) else X
+    Z = np.ascontiguousarray(_normalize(Z) if metric == "cosine" else Z, dtype=np.float32)
+    n, d = Z.shape
+    space = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
+    index = faiss.IndexHNSWFlat(d, hnsw_m, space)
+    index.hnsw.efConstruction = 40
+    index.hnsw.efSearch = ef_search or max(2 * (k + 1), 32)
+    index.add(Z)
+    D, I = index.search(Z, k + 1)
+    # drop each row's own entry (or the last one when the row is not among its own results)
+    own = I == np.arange(n)[:, None]
+    drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
+    keep = np.ones_like(own)
+    keep[np.arange(n), drop] = False
+    I = I[keep].reshape(n, k)
+    D = D[keep].reshape(n, k)
+    sim = D if metric == "cosine" else -np.sqrt(np.maximum(D, 0))
+    return I.astype(np.int64), sim.astype(np.float32)
+
+
+def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto", weight: str = "similarity",
+              random_state: int = 0, n_jobs: int | None = None, **ann_params) -> sp.csr_matrix:
+    """Symmetric sparse kNN affinity graph.
+
+    Parameters
+    ----------
+    X : (N, d) dense array or scipy sparse matrix, finite
+    k : neighbours per row, 1 <= k < N
+    metric : "cosine" or "euclidean"
+    method : "exact", "approximate" (faiss HNSW) or "auto" (exact up to EXACT_MAX_ROWS rows)
+    weight : "similarity" (cosine similarity clipped at 0, or a Gaussian kernel of the
+        Euclidean distance with the median k-th distance as bandwidth) or "connectivity" (1)
+
+    Returns
+    -------
+    W : (N, N) scipy CSR float32, symmetric (W = max(A, A.T) of the directed kNN graph),
+        zero diagonal
+    """
+    X = check_features(X)
+    n = X.shape[0]
+    if metric not in METRICS:
+        raise DataFormatError(f"unknown metric {metric!r}; choose one of {METRICS}")
+    if not 1 <= int(k) < n:
+        raise DataFormatError(f"k={k} neighbours needs 1 <= k < N, and there are N={n} rows")
+    if method == "auto":
+        method = "exact" if n <= EXACT_MAX_ROWS else "approximate"
+    if method == "exact":
+        idx, sim = exact_knn(X, int(k), metric)
+    elif method == "approximate":
+        idx, sim = approximate_knn(X, int(k), metric, random_state=random_state, n_jobs=n_jobs, **ann_params)
+    else:
+        raise DataFormatError(f"unknown kNN method {method!r}; choose exact, approximate or auto")
+    valid = idx >= 0  # faiss marks missing neighbours with -1
+    if weight == "connectivity":
+        w = np.ones_like(sim)
+    elif weight == "similarity":
+        if metric == "cosine":
+            w = np.clip(sim, 0, None)
+        else:
+            dist = -sim
+            bandwidth = float(np.median(dist[valid[:, -1], -1])) if valid[:, -1].any() else 1.0
+            w = np.exp(-(dist / max(bandwidth, 1e-12)) ** 2)
+    else:
+        raise DataFormatError(f"unknown weight {weight!r}; choose similarity or connectivity")
+    rows = np.repeat(np.arange(n), idx.shape[1])[valid.ravel()]
+    A = sp.csr_matrix((w.ravel()[valid.ravel()].astype(np.float32), (rows, idx.ravel()[valid.ravel()])),
+                      shape=(n, n))
+    A.setdiag(0)
+    A.eliminate_zeros()
+    return A.maximum(A.T).tocsr()

@@ -1,0 +1,139 @@
+"""`LabelPropagator`: kNN graph + label spreading + denoising, as one fitted object."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataFormatError
+from .abstain_prior import abstain_posterior
+from .denoise import disagreement_scores, neighbourhood_distribution, worst_rows
+from .graph import check_features, knn_graph
+from .spreading import confidence_anchor, normalized_graph, scores_to_proba, spread
+
+DENOISE_MODES = (None, "correct", "weight")
+
+
+class LabelPropagator:
+    """Spread label-model probabilities to every row and score the covered rows' labels.
+
+    Parameters
+    ----------
+    n_neighbors : k of the kNN graph
+    metric : "cosine" or "euclidean"
+    graph_method : "auto", "exact" or "approximate" (see `knn_graph`)
+    alpha : spreading strength in [0, 1); 0 keeps the label model's labels on covered rows
+    anchor : "confidence" (covered rows anchored by the label model's margin) or "uniform"
+    uncovered_seed : what uncovered rows start from: "abstain" (P(y | every source
+        abstained), see `abstain_posterior`; needs the votes ``L`` in ``fit``) or "prior"
+    uncovered_anchor : anchor weight of that seed on uncovered rows (0 = pure spreading)
+    keep_covered : covered rows keep the label model's probabilities (only uncovered rows
+        are filled); False gives covered rows the spread distribution too
+    denoise : None, "correct" (the worst ``denoise_fraction`` of covered rows take their
+        neighbourhood's distribution) or "weight" (``weights_`` = 1 - score on covered rows)
+    denoise_fraction : fraction of covered rows corrected when denoise="correct"
+    tol, max_iter : stopping rule of the spreading iteration
+    random_state, n_jobs : for the approximate graph
+
+    Attributes (after ``fit``)
+    --------------------------
+    graph_ : (N, N) CSR, the symmetric kNN affinity graph
+    proba_ : (N, k) propagated probabilities; every row has one (coverage 1.0)
+    label_model_proba_ : (N, k) the input probabilities, uncovered rows at the class prior
+    denoise_scores_ : (N,) neighbourhood disagreement of covered rows, NaN on uncovered rows
+    corrected_ : (N,) bool, rows whose label was replaced (denoise="correct")
+    weights_ : (N,) suggested training weights (1 unless denoise="weight")
+    n_iter_ : spreading iterations run
+    uncovered_prior_ : (k,) the seed of uncovered rows (P(y | all abstain) or the class prior)
+    """
+
+    def __init__(self, n_neighbors: int = 10, metric: str = "cosine", graph_method: str = "auto",
+                 alpha: float = 0.9, anchor: str = "confidence", uncovered_seed: str = "abstain",
+                 uncovered_anchor: float = 0.3, keep_covered: bool = True,
+                 denoise: str | None = None, denoise_fraction: float = 0.1, tol: float = 1e-6,
+                 max_iter: int = 1000, random_state: int = 0, n_jobs: int | None = None):
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.graph_method = graph_method
+        self.alpha = alpha
+        self.anchor = anchor
+        self.uncovered_seed = uncovered_seed
+        self.uncovered_anchor = uncovered_anchor
+        self.keep_covered = keep_covered
+        self.denoise = denoise
+        self.denoise_fraction = denoise_fraction
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X, proba: np.ndarray, covered: np.ndarray, L=None, class_prior: np.ndarray | None = None,
+            graph=None) -> "LabelPropagator":
+        """Build the graph on X and spread ``proba`` from the covered rows.
+
+        Parameters
+        ----------
+        X : (N, d) features (dense or scipy sparse), one row per row of ``proba``
+        proba : (N, k) label-model probabilities (values on uncovered rows are ignored)
+        covered : (N,) bool, rows where at least one source voted
+        L : optional (N, M) LabelMatrix of the votes, for uncovered_seed="abstain"
+        class_prior : (k,) prior for rows no seed reaches; default the mean of covered rows' proba
+        graph : optional precomputed (N, N) affinity graph to use instead of building one
+        """
+        proba = np.asarray(proba, dtype=np.float64)
+        covered = np.asarray(covered, dtype=bool)
+        if proba.ndim != 2 or proba.shape[1] < 2:
+            raise DataFormatError(f"proba must be (N, k) with k >= 2, got shape {proba.shape}")
+        if covered.shape != (proba.shape[0],):
+            raise DataFormatError(f"covered has shape {covered.shape}, expected ({proba.shape[0]},)")
+        if self.denoise not in DENOISE_MODES:
+            raise DataFormatError(f"unknown denoise mode {self.denoise!r}; choose one of {DENOISE_MODES}")
+        if self.uncovered_seed not in ("abstain", "prior"):
+            raise DataFormatError(f"unknown uncovered_seed {self.uncovered_seed!r}; choose abstain or prior")
+        if self.anchor not in ("confidence", "uniform"):
+            raise DataFormatError(f"unknown anchor {self.anchor!r}; choose confidence or uniform")
+        n, k = proba.shape
+        if graph is None:
+            X = check_features(X, n_rows=n)
+            if n > 1 and self.n_neighbors >= n:
+                raise DataFormatError(f"n_neighbors={self.n_neighbors} must be smaller than the number of rows ({n})")
+            self.graph_ = knn_graph(X, k=self.n_neighbors, metric=self.metric, method=self.graph_method,
+                                    random_state=self.random_state, n_jobs=self.n_jobs)
+        else:
+            if graph.shape != (n, n):
+                raise DataFormatError(f"graph has shape {graph.shape}, expected ({n}, {n})")
+            self.graph_ = graph.tocsr()
+        if class_prior is None:
+            class_prior = proba[covered].mean(axis=0) if covered.any() else np.full(k, 1.0 / k)
+        prior = np.asarray(class_prior, dtype=np.float64)
+        prior = prior / prior.sum()
+        before = np.where(covered[:, None], proba, prior[None, :])
+        seed = prior
+        if self.uncovered_seed == "abstain" and L is not None and (~covered).any():
+            if L.n_rows != n:
+                raise DataFormatError(f"L has {L.n_rows} rows but proba has {n}")
+            seed = abstain_posterior(L, proba, covered)
+        self.uncovered_prior_ = seed
+        Y = np.where(covered[:, None], proba, seed[None, :])
+        anchor = confidence_anchor(before, covered) if self.anchor == "confidence" else covered.astype(float)
+        anchor = np.where(covered, anchor, float(self.uncovered_anchor))
+        F, self.n_iter_ = spread(normalized_graph(self.graph_), Y, anchor, self.alpha, self.tol, self.max_iter)
+        spread_proba = scores_to_proba(F, seed)
+        neigh = neighbourhood_distribution(self.graph_, spread_proba, prior)
+        self.denoise_scores_ = disagreement_scores(before, neigh, covered)
+        out = np.where(covered[:, None], before, spread_proba) if self.keep_covered else spread_proba
+        self.corrected_ = np.zeros(n, dtype=bool)
+        self.weights_ = np.ones(n)
+        if self.denoise == "correct":
+            self.corrected_ = worst_rows(self.denoise_scores_, self.denoise_fraction)
+            out = np.where(self.corrected_[:, None], neigh, out)
+        elif self.denoise == "weight":
+            self.weights_ = np.where(covered, 1.0 - np.nan_to_num(self.denoise_scores_), 1.0)
+        self.label_model_proba_ = before
+        self.proba_ = out
+        self.covered_ = covered
+        self.class_prior_ = prior
+        return self
+
+    def fit_transform(self, X, proba, covered, **kwargs) -> np.ndarray:
+        """``fit`` then return ``proba_`` (N, k)."""
+        return self.fit(X, proba, covered, **kwargs).proba_
