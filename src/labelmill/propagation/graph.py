@@ -97,7 +97,7 @@ def _svd_reduce(X, n_components: int, random_state: int):
     return TruncatedSVD(n_components=n_components, random_state=random_state).fit_transform(X).astype(np.float32)
 
 
-def approximate_knn(X, k: int, metric: str = "cosine", svd_components: int = 128, hnsw_m: int = 32,
+def approximate_knn(X, k: int, metric: str = "cosine", svd_components: int = 128, hnsw_m: int = 16,
                     ef_search: int | None = None, random_state: int = 0, n_jobs: int | None = None):
     """Approximate k nearest neighbours with a faiss HNSW index. Same returns as `exact_knn`."""
     try:

