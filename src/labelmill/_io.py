@@ -32,11 +32,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def _json_default(o):
+    """numpy arrays and scalars as plain JSON lists and numbers."""
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
 def write_json_atomic(path: str | os.PathLike, obj, indent: int = 2) -> None:
-    """Write `obj` as JSON to `path` atomically."""
+    """Write `obj` as JSON to `path` atomically (numpy arrays and scalars become lists and numbers)."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=indent)
+            json.dump(obj, fh, indent=indent, default=_json_default)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())

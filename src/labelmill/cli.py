@@ -139,9 +139,15 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
                    "(correct), or down-weight them (weight).")
 @click.option("--denoise-fraction", default=0.1, show_default=True,
               help="Fraction of covered rows relabelled by --denoise correct.")
+@click.option("--end-model", type=click.Choice(["logreg", "mlp"]), default=None,
+              help="Train a classifier on the (propagated) probabilistic labels; saved to OUT/model.")
+@click.option("--mixup", is_flag=True, help="End model: train on mixup of features and soft labels.")
+@click.option("--self-train", is_flag=True, help="End model: teacher-student rounds over all rows, "
+                                                   "stopped on the valid split.")
 @_debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
-        no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction):
+        no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, end_model, mixup,
+        self_train):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
     DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
@@ -166,12 +172,11 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         ds = _load(data_dir, demo)
     with console.status(f"fitting label model {label_model!r} on {ds.name}..."):
         model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
-        if label_model == "auto" and propagate:
-            model.set_params(score_rows="covered")
         prop_params = {"n_neighbors": n_neighbors, "denoise": denoise, "denoise_fraction": denoise_fraction}
         result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed, propagate_labels=propagate,
                               featurizer=featurizer, propagation_params=prop_params,
-                              cache=False if no_cache else None)
+                              cache=False if no_cache else None, end_model=end_model, mixup=mixup,
+                              self_train=self_train)
     info = result.metrics["label_model_info"]
     chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
     console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "
@@ -188,7 +193,49 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
             rows[f"{when}: covered"] = tl[when]["covered"]
             rows[f"{when}: uncovered"] = tl[when]["uncovered"]
         console.print(metrics_table(f"train labels before / after propagation ({tl['featurizer']['name']})", rows))
+    if "end_model" in result.metrics:
+        em = result.metrics["end_model"]
+        console.print(metrics_table(f"end model {em['name']} (temperature {em['temperature']:.2f})", em["splits"]))
+        console.print(f"saved the end model to {out_dir / 'model'}; label new rows with "
+                      f"`labelmill predict {out_dir / 'model'} TABLE --out PRED.parquet`")
     console.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'labels.parquet'}")
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.argument("table", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="Output Parquet file.")
+@_debug_option
+def predict(model_dir, table, out_path):
+    """Label the rows of TABLE (Parquet, CSV, JSON lines) with a model saved by `run --end-model`.
+
+    Writes one row per input row: id (if the table has one, else the row number), one
+    calibrated probability column per class, and the predicted label.
+    """
+    from ._io import write_parquet_atomic
+    from .end_models.saved import load_end_model
+    from .lfs._data import TableSource
+
+    saved = load_end_model(model_dir)
+    if not Path(table).exists():
+        raise click.UsageError(f"{table}: no such file or folder")
+    source = TableSource(str(table))
+    missing = [c for c in saved.meta["input_columns"] if c not in source.column_names]
+    if missing:
+        from .errors import DataFormatError
+        raise DataFormatError(f"{table}: no column(s) {missing}, which the model needs; columns are "
+                              f"{source.column_names}")
+    cols = list(dict.fromkeys(saved.meta["input_columns"] + (["id"] if "id" in source.column_names else [])))
+    df = source.table(cols).to_pandas()
+    with console.status(f"labelling {len(df)} rows..."):
+        proba = saved.predict_proba(df)
+    out = {"id": df["id"].to_numpy() if "id" in df.columns else range(len(df))}
+    for c in range(proba.shape[1]):
+        out[f"prob_{c}"] = proba[:, c]
+    out["label"] = proba.argmax(axis=1)
+    import pandas as pd
+    write_parquet_atomic(out_path, pd.DataFrame(out))
+    console.print(f"wrote {len(df)} predictions to {out_path}")
 
 
 @main.command()

@@ -202,7 +202,8 @@ def model_name(model: LabelModel) -> str:
 
 def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path | None = None,
         random_state: int = 0, propagate_labels: bool = False, featurizer="tfidf", propagation_params=None,
-        cache=None) -> RunResult:
+        cache=None, end_model: str | None = None, end_model_params: dict | None = None, mixup: bool = False,
+        self_train: bool = False) -> RunResult:
     """Fit, score and (optionally) write ``metrics.json`` and ``labels.parquet`` to out_dir.
 
     With ``propagate_labels`` the label model's probabilities are spread over a kNN graph
@@ -210,12 +211,14 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     labels plus ``covered``, ``denoise_score`` and ``weight``, and metrics.json gains a
     ``train_labels`` section (see `train_label_metrics`).
 
-    Both files are written atomically, metrics last, so a run that stops early never
+    With ``end_model`` ("logreg" or "mlp") a classifier is trained on the (propagated)
+    probabilistic labels of the fitted rows and scored on valid and test (see
+    `train_end_model`); metrics.json gains an ``end_model`` section and, with out_dir,
+    the model and its featurizer are saved to ``OUT/model`` for ``labelmill predict``.
+
+    Files are written atomically, metrics last, so a run that stops early never
     leaves a half file.
     """
-    if propagate_labels and isinstance(label_model, str) and label_model == "auto":
-        # a later stage labels the uncovered rows: choose the label model on covered rows
-        label_model = AutoLabelModel(score_rows="covered", random_state=random_state)
     model, fit_name, parts = fit_label_model(ds, label_model, random_state)
     metrics = {
         "dataset": ds.name,
@@ -255,11 +258,47 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         labels["covered"] = prop.covered
         labels["denoise_score"] = prop.denoise_scores
         labels["weight"] = prop.weights
+    if end_model:
+        extra["end_model"] = _run_end_model(ds, model, parts, extra.get("propagation"), featurizer, end_model,
+                                            end_model_params, mixup, self_train, random_state, cache)
+        metrics["end_model"] = extra["end_model"]["metrics"]
     if out_dir is not None:
         out = Path(out_dir)
+        if end_model:
+            from .end_models.saved import save_end_model
+            em = extra["end_model"]
+            save_end_model(out / "model", em["featurizer"], em["result"].model, ds.class_names, end_model,
+                           extra={"dataset": ds.name, "label_model": model_name(model)})
         write_parquet_atomic(out / "labels.parquet", labels)
         write_json_atomic(out / "metrics.json", metrics)
     return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels, extra=extra)
+
+
+def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self_train, random_state, cache):
+    """Train and score the end model; returns {"metrics", "result", "featurizer"}."""
+    from .end_models.training import end_model_metrics, train_end_model
+
+    if prop is not None:
+        fitted_featurizer, features = prop.featurizer, prop.features
+        soft, covered, weights = prop.proba, np.ones(len(prop.proba), dtype=bool), prop.weights
+    else:
+        fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
+        L_fit = LabelMatrix.vstack([s.L for s in parts]) if len(parts) > 1 else parts[0].L
+        soft, covered, weights = model.predict_proba(L_fit), np.diff(L_fit.indptr) > 0, None
+    import scipy.sparse as sp
+    mats = [features[s.name] for s in parts]
+    X = sp.vstack(mats).tocsr() if sp.issparse(mats[0]) else np.vstack(mats)
+    valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
+    result = train_end_model(X, soft, covered, None if valid is None else features["valid"],
+                             None if valid is None else valid.gold, name=name, sample_weight=weights, mixup=mixup,
+                             self_train=self_train, params=params, random_state=random_state)
+    scored = {s: (features[s], ds.splits[s].gold) for s in EVAL_SPLITS if s in ds.splits}
+    m = end_model_metrics(result, scored, ds.n_classes)
+    metrics = {"name": name, "trained_on": "propagated labels" if prop is not None else "label-model labels, covered rows",
+               "options": {"mixup": mixup, "self_train": self_train}, "chosen": result.chosen,
+               "temperature": result.temperature, "splits": m["splits"], "calibration": m["calibration"],
+               "history": result.history}
+    return {"metrics": metrics, "result": result, "featurizer": fitted_featurizer}
 
 
 def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: str | None = None,

@@ -1,0 +1,92 @@
+"""Save an end model with its featurizer, and load it back to label new rows.
+
+A model folder holds ``model.pkl`` (the fitted featurizer and the calibrated end model,
+pickled together) and ``meta.json`` (format and labelmill version, class names, the
+featurizer's spec and the input columns it needs). Both are written atomically,
+``meta.json`` last. Loading checks the version first: a folder written by another
+labelmill version is refused with a clear error rather than unpickled into surprises.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._io import atomic_path, write_json_atomic
+from ..errors import DataFormatError, LabelmillError
+
+FORMAT = "labelmill-end-model/1"
+
+
+class ModelVersionError(LabelmillError):
+    """A saved model folder that this labelmill version cannot load."""
+
+
+def _version() -> str:
+    from .. import __version__
+    return __version__
+
+
+def save_end_model(path, featurizer, model, class_names, end_model_name: str, extra: dict | None = None) -> Path:
+    """Write ``path/model.pkl`` and ``path/meta.json``. Returns the folder."""
+    path = Path(path)
+    with atomic_path(path / "model.pkl") as tmp:
+        with open(tmp, "wb") as fh:
+            pickle.dump({"featurizer": featurizer, "model": model}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    meta = {"format": FORMAT, "labelmill_version": _version(), "end_model": end_model_name,
+            "class_names": list(class_names), "featurizer": featurizer.spec(),
+            "input_columns": list(featurizer.input_columns), **(extra or {})}
+    write_json_atomic(path / "meta.json", meta)
+    return path
+
+
+class SavedEndModel:
+    """A loaded model folder: ``predict_proba(table)``, ``predict(table)``, ``meta``."""
+
+    def __init__(self, featurizer, model, meta: dict):
+        self.featurizer = featurizer
+        self.model = model
+        self.meta = meta
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.meta["class_names"]
+
+    def _features(self, table: pd.DataFrame):
+        missing = [c for c in self.meta["input_columns"] if c not in table.columns]
+        if missing:
+            raise DataFormatError(f"the table has no column(s) {missing}, which this model needs; "
+                                  f"its columns are {list(table.columns)}")
+        return self.featurizer.transform(table)
+
+    def predict_proba(self, table: pd.DataFrame) -> np.ndarray:
+        """(N, k) calibrated probabilities for the rows of ``table``."""
+        return self.model.predict_proba(self._features(table))
+
+    def predict(self, table: pd.DataFrame) -> np.ndarray:
+        return self.predict_proba(table).argmax(axis=1)
+
+
+def load_end_model(path) -> SavedEndModel:
+    """Load a folder written by `save_end_model`; refuses other formats and versions."""
+    path = Path(path)
+    meta_file = path / "meta.json"
+    if not meta_file.exists() or not (path / "model.pkl").exists():
+        raise DataFormatError(f"{path}: not a labelmill model folder (expected meta.json and model.pkl)")
+    try:
+        meta = json.loads(meta_file.read_text())
+    except json.JSONDecodeError as e:
+        raise DataFormatError(f"{meta_file}: not valid JSON ({e})") from None
+    if meta.get("format") != FORMAT:
+        raise ModelVersionError(f"{path}: unknown model format {meta.get('format')!r}; expected {FORMAT!r}")
+    if meta.get("labelmill_version") != _version():
+        raise ModelVersionError(f"{path}: saved by labelmill {meta.get('labelmill_version')}, but labelmill "
+                                f"{_version()} is installed; retrain with this version or install "
+                                f"labelmill=={meta.get('labelmill_version')}")
+    with open(path / "model.pkl", "rb") as fh:
+        obj = pickle.load(fh)
+    return SavedEndModel(obj["featurizer"], obj["model"], meta)
