@@ -1,7 +1,6 @@
 """The end-model stage end to end: `run --end-model`, the saved model folder, `predict`."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -7,10 +7,18 @@ converted once.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from ..errors import DataFormatError, NotFittedError
+
+
+class EstimatorNotFittedError(NotFittedError, _SklearnNotFittedError):
+    """labelmill's NotFittedError that scikit-learn tools also recognise as theirs."""
 
 #: soft-target rows must sum to 1 within this tolerance
 ROW_SUM_ATOL = 1e-4
@@ -30,7 +38,10 @@ def check_X(X, name: str = "X"):
     """
     if sp.issparse(X):
         if X.ndim != 2:
-            raise DataFormatError(f"{name} must be 2-D (N rows, d features), got shape {X.shape}")
+            raise DataFormatError(f"{name} must be 2-D (N rows, d features), got shape {X.shape}; "
+                                  "Reshape your data")
+        if X.dtype.kind == "c":
+            raise DataFormatError(f"{name}: Complex data not supported")
         if X.format != "csr":
             X = X.tocsr()
         if X.dtype not in (np.float32, np.float64):
@@ -41,16 +52,22 @@ def check_X(X, name: str = "X"):
     else:
         X = np.asarray(X)
         if X.ndim != 2:
-            raise DataFormatError(f"{name} must be 2-D (N rows, d features), got shape {X.shape}")
+            raise DataFormatError(f"{name} must be 2-D (N rows, d features), got shape {X.shape}; "
+                                  "Reshape your data (X.reshape(-1, 1) for one feature, "
+                                  "X.reshape(1, -1) for one row)")
+        if X.dtype.kind == "c":
+            raise DataFormatError(f"{name}: Complex data not supported")
         if X.dtype not in (np.float32, np.float64):
             try:
                 X = X.astype(np.float64)
             except (TypeError, ValueError) as exc:
-                raise DataFormatError(f"{name} must be numeric, got dtype {X.dtype}") from exc
+                raise DataFormatError(f"{name} must be numeric, got dtype {X.dtype}: {exc}") from exc
         X = np.ascontiguousarray(X)
         values = X.reshape(-1)
     if X.shape[0] == 0:
         raise DataFormatError(f"{name} has no rows")
+    if X.shape[1] == 0:
+        raise DataFormatError(f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
     for start in range(0, values.size, _CHUNK):
         chunk = values[start:start + _CHUNK]
         if not np.isfinite(chunk).all():
@@ -77,7 +94,15 @@ def check_targets(y, n_rows: int, n_classes: int | None = None, name: str = "y")
     classes : ndarray (k,), the class labels column j of Y stands for
         (``np.unique(y)`` for hard labels, ``arange(k)`` for soft targets)
     """
+    if y is None:
+        raise DataFormatError("this estimator requires y to be passed, but the target y is None")
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected; it is read as (N,) class labels",
+                      DataConversionWarning, stacklevel=3)
+        y = y[:, 0]
+    if y.dtype.kind == "c":
+        raise DataFormatError(f"{name}: Complex data not supported")
     if y.ndim not in (1, 2):
         raise DataFormatError(f"{name} must be (N,) class labels or (N, k) soft targets, got shape {y.shape}")
     if y.shape[0] != n_rows:
@@ -85,8 +110,8 @@ def check_targets(y, n_rows: int, n_classes: int | None = None, name: str = "y")
     if y.ndim == 1:
         if y.dtype.kind == "f":
             if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-                raise DataFormatError(f"{name} is 1-D, so it must hold integer class labels; got non-integer "
-                                      "values (pass soft targets as an (N, k) array)")
+                raise DataFormatError(f"{name} is 1-D, so it must hold integer class labels; got continuous "
+                                      "(non-integer) values (pass soft targets as an (N, k) array)")
             y = y.astype(np.int64)
         if y.dtype.kind not in "iubUSO":
             raise DataFormatError(f"{name} must hold class labels (integers or strings), got dtype {y.dtype}")
@@ -99,7 +124,7 @@ def check_targets(y, n_rows: int, n_classes: int | None = None, name: str = "y")
         Y = np.zeros((n_rows, len(classes)))
         Y[np.arange(n_rows), codes] = 1.0
         if len(classes) < 2:
-            raise DataFormatError(f"{name} holds a single class ({classes[0]}); need at least 2 to train a classifier")
+            raise DataFormatError(f"{name} holds one class only ({classes[0]}); need at least 2 to train a classifier")
         return Y, classes
     k = y.shape[1]
     if n_classes is not None and k != n_classes:
@@ -137,12 +162,13 @@ def check_sample_weight(sample_weight, n_rows: int):
 
 def check_n_features(X, n_features: int, model: str) -> None:
     if X.shape[1] != n_features:
-        raise DataFormatError(f"{model} was fitted on {n_features} features, X has {X.shape[1]}")
+        raise DataFormatError(f"X has {X.shape[1]} features, but {model} is expecting {n_features} features "
+                              "as input (the number it was fitted on)")
 
 
 def check_is_fitted(model, attr: str = "classes_") -> None:
     if not hasattr(model, attr):
-        raise NotFittedError(f"this {type(model).__name__} is not fitted yet; call fit first")
+        raise EstimatorNotFittedError(f"this {type(model).__name__} is not fitted yet; call fit first")
 
 
 def to_proba_or_logits(A, name: str = "proba"):

@@ -21,18 +21,23 @@ T_MIN, T_MAX = 1e-2, 1e2
 _PROBA_FLOOR = 1e-300
 
 
-def _as_logits(A, kind: str) -> np.ndarray:
-    """(N, k) logits from logits or probabilities (``kind`` = "auto", "logits" or "proba")."""
+def _as_logits(A, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(N, k) logits from logits or probabilities (``kind`` = "auto", "logits" or "proba").
+
+    Also returns the (N,) argmax of the input itself: taking the log can merge two
+    probabilities one ulp apart, and the input's own ranking is the one to keep.
+    """
     A = to_proba_or_logits(A, "input")
     if kind == "auto":
         kind = "proba" if (A.min() >= 0 and A.max() <= 1 and np.allclose(A.sum(axis=1), 1.0, atol=1e-6)) else "logits"
+    top = A.argmax(axis=1)
     if kind == "proba":
         if A.min() < 0:
             raise DataFormatError("probabilities must be non-negative")
-        return np.log(np.maximum(A, _PROBA_FLOOR))
+        return np.log(np.maximum(A, _PROBA_FLOOR)), top
     if kind != "logits":
         raise ValueError(f"input must be 'auto', 'logits' or 'proba', got {kind!r}")
-    return A
+    return A, top
 
 
 def _check_labels(y, n: int, k: int) -> np.ndarray:
@@ -74,7 +79,7 @@ class TemperatureScaling:
 
     def fit(self, logits_or_proba, y) -> "TemperatureScaling":
         """Fit T on (N, k) logits or probabilities and (N,) int gold labels; returns self."""
-        Z = _as_logits(logits_or_proba, self.input)
+        Z, _ = _as_logits(logits_or_proba, self.input)
         y = _check_labels(y, Z.shape[0], Z.shape[1])
         if len(y) == 0:
             raise DataFormatError("need at least one labelled row to fit a temperature")
@@ -97,11 +102,10 @@ class TemperatureScaling:
     def transform(self, logits_or_proba) -> np.ndarray:
         """(N, k) calibrated probabilities; the argmax of every row is unchanged."""
         check_is_fitted(self, "temperature_")
-        Z = _as_logits(logits_or_proba, self.input)
+        Z, top = _as_logits(logits_or_proba, self.input)
         if Z.shape[1] != self.n_classes_:
             raise DataFormatError(f"fitted on {self.n_classes_} classes, got {Z.shape[1]} columns")
-        top = Z.argmax(axis=1)
-        Z = (Z - Z[np.arange(len(Z)), top][:, None]) / self.temperature_
+        Z = (Z - Z.max(axis=1, keepdims=True)) / self.temperature_
         P = np.exp(log_softmax(Z, axis=1))
         return _keep_argmax(P, top)
 

@@ -31,44 +31,6 @@ def import_torch():
     return torch
 
 
-def _build_network(torch, n_features: int, hidden: tuple, n_classes: int, dropout: float, sparse_input: bool):
-    nn = torch.nn
-
-    class FirstLayer(nn.Module):
-        """x @ W + b for a dense tensor or a CSR minibatch (indices, offsets, values)."""
-
-        def __init__(self, d, h):
-            super().__init__()
-            bound = 1.0 / np.sqrt(d)
-            if sparse_input:
-                self.bag = nn.EmbeddingBag(d, h, mode="sum")
-                nn.init.uniform_(self.bag.weight, -bound, bound)
-                self.bias = nn.Parameter(torch.empty(h).uniform_(-bound, bound))
-            else:
-                self.linear = nn.Linear(d, h)
-
-        def forward(self, batch):
-            if sparse_input:
-                indices, offsets, values = batch
-                return self.bag(indices, offsets, per_sample_weights=values) + self.bias
-            return self.linear(batch)
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            sizes = list(hidden) + [n_classes]
-            self.first = FirstLayer(n_features, sizes[0])
-            rest = []
-            for a, b in zip(sizes[:-1], sizes[1:]):
-                rest += [nn.ReLU(), nn.Dropout(dropout), nn.Linear(a, b)]
-            self.rest = nn.Sequential(*rest)
-
-        def forward(self, batch):
-            return self.rest(self.first(batch))
-
-    return Net()
-
-
 class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
     """Feed-forward network with ReLU and dropout, trained with AdamW on soft targets.
 
@@ -86,7 +48,11 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         the un-mixed predictions, as in Liu et al. 2020)
     patience : int, epochs without validation improvement before stopping (only with
         validation data passed to ``fit``)
-    n_threads : int or None, torch intra-op threads during fit/predict (None = leave as is)
+    n_threads : int or None, torch intra-op threads during fit/predict (restored after).
+        The default 1 makes results identical on any machine and avoids OpenMP threads
+        spinning against other work on small data; raise it for speed on large data
+        (results may then differ in the last digits between thread counts). None leaves
+        torch's own setting.
     random_state : int, seeds initialisation, shuffling, dropout and mixup; two fits with
         the same seed and thread count give identical models
 
@@ -102,7 +68,7 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden=(256,), dropout: float = 0.2, lr: float = 1e-3, epochs: int = 20,
                  batch_size: int = 256, weight_decay: float = 1e-4, mixup: bool = False, mixup_alpha: float = 0.2,
                  label_smoothing: float = 0.0, elr: float = 0.0, elr_beta: float = 0.7, patience: int = 3,
-                 n_threads: int | None = None, random_state: int | None = 0):
+                 n_threads: int | None = 1, random_state: int | None = 0):
         self.hidden = hidden
         self.dropout = dropout
         self.lr = lr
@@ -119,14 +85,15 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def _batch(torch, X, idx):
-        if sp.issparse(X):
-            sub = X[idx]
+    def _batch(self, torch, X, idx):
+        """A minibatch in the form the network was built for (CSR triple or dense tensor)."""
+        if self.sparse_input_:
+            sub = X[idx] if sp.issparse(X) else sp.csr_matrix(X[idx])
             return (torch.from_numpy(sub.indices.astype(np.int64)),
                     torch.from_numpy(sub.indptr[:-1].astype(np.int64)),
                     torch.from_numpy(sub.data.astype(np.float32)))
-        return torch.from_numpy(np.ascontiguousarray(X[idx], dtype=np.float32))
+        rows = X[idx].toarray() if sp.issparse(X) else X[idx]
+        return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
 
     def _threads(self, torch):
         old = torch.get_num_threads()
@@ -166,13 +133,16 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
             if yv.shape != (X_valid.shape[0],) or (codes >= k).any() or (classes[np.minimum(codes, k - 1)] != yv).any():
                 raise DataFormatError(f"y_valid must be ({X_valid.shape[0]},) labels from classes {classes.tolist()}")
         self.classes_, self.n_classes_, self.n_features_in_ = classes, k, d
+        self.sparse_input_ = sp.issparse(X)
 
         rng = np.random.default_rng(self.random_state)
         old_threads = self._threads(torch)
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(rng.integers(2**31)))
-                model = _build_network(torch, d, tuple(self.hidden), k, self.dropout, sp.issparse(X))
+                from ._torch_nets import SoftMLP
+
+                model = SoftMLP(d, tuple(self.hidden), k, self.dropout, sp.issparse(X))
                 self.model_ = model
                 opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
                 Yt = torch.from_numpy(Y.astype(np.float32))
@@ -255,9 +225,13 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         model.train()
         return acc
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     # --------------------------------------------------------------- predicting
-    def decision_function(self, X) -> np.ndarray:
-        """(N, k) logits."""
+    def _all_logits(self, X) -> np.ndarray:
         check_is_fitted(self)
         torch = import_torch()
         X = check_X(X)
@@ -268,13 +242,19 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         finally:
             torch.set_num_threads(old)
 
+    def decision_function(self, X) -> np.ndarray:
+        """Logits: (N, k), or for two classes (N,) log-odds of ``classes_[1]`` (as scikit-learn)."""
+        Z = self._all_logits(X)
+        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
+
     def predict_proba(self, X) -> np.ndarray:
         """(N, k) class probabilities, columns ordered as ``classes_``."""
-        Z = self.decision_function(X)
+        Z = self._all_logits(X)
         Z -= Z.max(axis=1, keepdims=True)
         P = np.exp(Z)
         return P / P.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
         """(N,) predicted class labels."""
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        Z = self._all_logits(X)
+        return self.classes_[Z.argmax(axis=1)]

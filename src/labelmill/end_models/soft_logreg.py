@@ -221,6 +221,11 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
                           "iterations; raise max_iter or scale the features", ConvergenceWarning, stacklevel=3)
         return res.x
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     # --------------------------------------------------------------- predicting
     def _check_predict_X(self, X):
         check_is_fitted(self)
