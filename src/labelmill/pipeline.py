@@ -284,7 +284,14 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
     else:
         fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
         L_fit = LabelMatrix.vstack([s.L for s in parts]) if len(parts) > 1 else parts[0].L
-        soft, covered, weights = model.predict_proba(L_fit), np.diff(L_fit.indptr) > 0, None
+        soft, covered = model.predict_proba(L_fit), np.diff(L_fit.indptr) > 0
+        if (~covered).any():
+            # rows no source covers are not like the covered ones (a spam keyword is silent
+            # on ham): train on them too, at P(class | every source abstained)
+            from .propagation import abstain_posterior
+            soft = soft.copy()
+            soft[~covered] = abstain_posterior(L_fit, soft, covered)
+        covered, weights = np.ones(len(soft), dtype=bool), None
     import scipy.sparse as sp
     mats = [features[s.name] for s in parts]
     X = sp.vstack(mats).tocsr() if sp.issparse(mats[0]) else np.vstack(mats)
@@ -294,7 +301,8 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
                              self_train=self_train, params=params, random_state=random_state)
     scored = {s: (features[s], ds.splits[s].gold) for s in EVAL_SPLITS if s in ds.splits}
     m = end_model_metrics(result, scored, ds.n_classes)
-    metrics = {"name": name, "trained_on": "propagated labels" if prop is not None else "label-model labels, covered rows",
+    metrics = {"name": name, "trained_on": "propagated labels" if prop is not None else
+               "label-model labels; uncovered rows at P(class | all sources abstain)",
                "options": {"mixup": mixup, "self_train": self_train}, "chosen": result.chosen,
                "temperature": result.temperature, "splits": m["splits"], "calibration": m["calibration"],
                "history": result.history}
