@@ -5,8 +5,8 @@
    spouse_small) with TF-IDF features: train-label accuracy before (label model, uncovered
    rows at the class prior) and after propagation, overall, on covered and on uncovered
    rows, with the class prior's accuracy on the uncovered rows and coverage. The label
-   model is `auto` choosing on covered valid rows, as `labelmill run --propagate` does;
-   spreading settings are chosen on the valid split, never on test or train gold.
+   model is `auto`, as in `labelmill run --propagate`; spreading settings are chosen on
+   the valid split, never on test or train gold.
 2. ``--part sklearn``: against scikit-learn's ``LabelSpreading(kernel="knn")`` at
    100,000 rows on the same synthetic 384-d features and the same label-model labels,
    in one run: wall time of graph + propagation, and accuracy against the true labels.
@@ -36,7 +36,6 @@ TEXT_DATASETS = ["youtube", "sms", "trec", "semeval", "hausa", "spouse_small"]
 
 def part_datasets(data_dir: Path) -> str:
     from labelmill import load_wrench
-    from labelmill.label_models import AutoLabelModel
     from labelmill.pipeline import fit_label_model, propagate, train_label_metrics
 
     lines = ["| dataset | coverage before | acc before | acc after | covered acc | uncovered acc before (class prior) "
@@ -45,7 +44,7 @@ def part_datasets(data_dir: Path) -> str:
     n_ok = 0
     for name in TEXT_DATASETS:
         ds = load_wrench(data_dir / name)
-        model, _, _ = fit_label_model(ds, AutoLabelModel(score_rows="covered"))
+        model, _, _ = fit_label_model(ds, "auto")
         t = time.perf_counter()
         r = propagate(ds, model, "tfidf", cache=False)
         dt = time.perf_counter() - t
@@ -136,7 +135,7 @@ def part_scale(n: int = 1_000_000, d: int = 384) -> str:
 def write_section(out: Path, title: str, body: str, command: str) -> None:
     from labelmill._io import atomic_path
 
-    text = out.read_text() if out.exists() else "# Propagation benchmarks\n"
+    text = out.read_text() if out.exists() else f"# {out.stem.replace('_', ' ').capitalize()} benchmarks\n"
     marker = f"## {title}\n"
     block = f"{marker}\nCommand: `{command}`\n\n{body}\n"
     if marker in text:

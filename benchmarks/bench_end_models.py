@@ -1,0 +1,132 @@
+#!/usr/bin/env python
+"""End models: the bars of the end-model issue.
+
+1. ``--part datasets``: on youtube, sms, trec, semeval, hausa, spouse_small with TF-IDF
+   features, the label model's test accuracy (``auto``) against the end model's
+   (logistic regression on the label model's soft labels, C chosen on valid,
+   temperature-scaled on valid), with test ECE before/after calibration; then an
+   ablation: each option alone on top of the plain end model (propagated labels, mixup,
+   label smoothing 0.1, ELR 1.0, self-training, MLP). Nothing is chosen on test.
+2. ``--part scale``: logistic regression on 1,000,000 rows x 2**18 sparse TF-IDF-like
+   features (synthetic, ~30 non-zeros per row), 2 cores: fit time and peak RSS.
+
+Usage::
+
+    python benchmarks/bench_end_models.py [--part datasets scale] [--data ../shared/data]
+
+Writes ``benchmarks/results/end_models.md`` (each part's section replaced in place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from bench_propagation import write_section
+
+ROOT = Path(__file__).resolve().parent
+TEXT_DATASETS = ["youtube", "sms", "trec", "semeval", "hausa", "spouse_small"]
+ABLATION = [
+    ("plain (logreg, soft labels, covered rows)", {}),
+    ("+ propagated labels", {"propagate_labels": True}),
+    ("+ mixup", {"mixup": True}),
+    ("+ label smoothing 0.1", {"end_model_params": {"label_smoothing": 0.1}}),
+    ("+ ELR (lambda 1)", {"end_model_params": {"elr": 1.0}}),
+    ("+ self-training", {"self_train": True}),
+    ("MLP instead of logreg", {"end_model": "mlp"}),
+]
+
+
+def part_datasets(data_dir: Path) -> str:
+    from labelmill import load_wrench
+    from labelmill.pipeline import run
+
+    main_rows, abl = [], {}
+    n_ok = 0
+    for name in TEXT_DATASETS:
+        ds = load_wrench(data_dir / name)
+        for label, kw in ABLATION:
+            kw = dict(kw)
+            kw.setdefault("end_model", "logreg")
+            t = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = run(ds, "auto", cache=False, **kw)
+            dt = time.perf_counter() - t
+            em = r.metrics["end_model"]
+            lm_acc = r.metrics["splits"]["test"]["accuracy"]
+            acc = em["splits"]["test"]["accuracy"]
+            abl[(name, label)] = acc
+            if not abl.get((name, "_main")):
+                abl[(name, "_main")] = True
+                cal = em["calibration"]["test"]
+                n_ok += acc >= lm_acc
+                main_rows.append(f"| {name} | {r.metrics['label_model_info'].get('selected', '')} | {lm_acc:.3f} | "
+                                 f"{acc:.3f} | {acc - lm_acc:+.3f} | {cal['ece_before']:.3f} | {cal['ece_after']:.3f} | "
+                                 f"{em['chosen'].get('C', '-')} | {dt:.1f} s |")
+                print(main_rows[-1], flush=True)
+            print(name, label, f"{acc:.3f}", flush=True)
+    lines = ["Plain end model (logistic regression on the label model's soft labels of covered train rows):", "",
+             "| dataset | label model (auto chose) | label model test acc | end model test acc | gain | "
+             "test ECE before calibration | after | C (valid) | time |",
+             "|---|---|---|---|---|---|---|---|---|", *main_rows, "",
+             f"End model >= label model on {n_ok} of {len(TEXT_DATASETS)} datasets.", "",
+             "Ablation, test accuracy of the end model (each option alone on top of the plain one):", "",
+             "| option | " + " | ".join(TEXT_DATASETS) + " | mean |", "|---" * (len(TEXT_DATASETS) + 2) + "|"]
+    for label, _ in ABLATION:
+        vals = [abl[(n, label)] for n in TEXT_DATASETS]
+        lines.append(f"| {label} | " + " | ".join(f"{v:.3f}" for v in vals) + f" | {np.mean(vals):.3f} |")
+    return "\n".join(lines)
+
+
+def part_scale(n: int = 1_000_000, d: int = 2 ** 18, nnz_per_row: int = 30) -> str:
+    import scipy.sparse as sp
+
+    from labelmill.end_models import SoftLogisticRegression
+
+    rng = np.random.default_rng(0)
+    # Zipf-like term ids, two classes that prefer different term ranges; rows L2-normalised
+    y = rng.integers(0, 2, n)
+    terms = (rng.zipf(1.3, size=(n, nnz_per_row)) + y[:, None] * 5000) % d
+    data = rng.random((n, nnz_per_row)).astype(np.float32)
+    X = sp.csr_matrix((data.ravel(), terms.ravel(), np.arange(0, n * nnz_per_row + 1, nnz_per_row)), shape=(n, d))
+    X.sum_duplicates()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    X = sp.diags(1 / norms).astype(np.float32) @ X
+    noisy = np.where(rng.random(n) < 0.85, y, 1 - y)
+    soft = np.where(noisy[:, None] == np.arange(2), 0.8, 0.2)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+    t = time.perf_counter()
+    model = SoftLogisticRegression(C=1.0).fit(X, soft)
+    dt = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+    acc = float((model.predict(X) == y).mean())
+    print(f"scale: {dt:.0f} s peak {peak:.1f} GiB", flush=True)
+    return "\n".join([
+        f"{n:,} rows x {d:,} sparse features ({X.nnz:,} non-zeros, float32 CSR), soft labels, 2 cores.", "",
+        "| fit time (L-BFGS) | L-BFGS iterations | peak RSS of the process | RSS before fit (data) | train accuracy vs true labels |",
+        "|---|---|---|---|---|",
+        f"| {dt:.0f} s | {model.n_iter_} | {peak:.1f} GiB | {rss0:.1f} GiB | {acc:.4f} |"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", nargs="+", default=["datasets", "scale"])
+    ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "end_models.md")
+    args = ap.parse_args()
+    for part in args.part:
+        cmd = f"python benchmarks/bench_end_models.py --part {part}"
+        if part == "datasets":
+            write_section(args.out, "1. Text datasets, TF-IDF features", part_datasets(args.data), cmd)
+        elif part == "scale":
+            write_section(args.out, "2. Logistic regression at 1,000,000 x 2^18", part_scale(), cmd)
+
+
+if __name__ == "__main__":
+    main()
