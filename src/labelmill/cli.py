@@ -220,11 +220,7 @@ def predict(model_dir, table, out_path):
     if not Path(table).exists():
         raise click.UsageError(f"{table}: no such file or folder")
     source = TableSource(str(table))
-    missing = [c for c in saved.meta["input_columns"] if c not in source.column_names]
-    if missing:
-        from .errors import DataFormatError
-        raise DataFormatError(f"{table}: no column(s) {missing}, which the model needs; columns are "
-                              f"{source.column_names}")
+    saved.check_columns(source.column_names, where=str(table))
     cols = list(dict.fromkeys(saved.meta["input_columns"] + (["id"] if "id" in source.column_names else [])))
     df = source.table(cols).to_pandas()
     with console.status(f"labelling {len(df)} rows..."):

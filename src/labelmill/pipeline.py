@@ -48,6 +48,19 @@ def _fit_rows(ds: Dataset) -> tuple[str, list[Split]]:
     return "+".join(s.name for s in parts), parts
 
 
+def _stack_votes(splits: list[Split]) -> LabelMatrix:
+    """The splits' votes one after the other (the split itself when there is one)."""
+    return LabelMatrix.vstack([s.L for s in splits]) if len(splits) > 1 else splits[0].L
+
+
+def _stack_features(features: dict, splits: list[Split]):
+    """The splits' feature rows one after the other: CSR if sparse, else an ndarray."""
+    import scipy.sparse as sp
+
+    mats = [features[s.name] for s in splits]
+    return sp.vstack(mats).tocsr() if sp.issparse(mats[0]) else np.vstack(mats)
+
+
 def fit_label_model(ds: Dataset, label_model: str | LabelModel = "auto", random_state: int = 0):
     """Fit a label model on a dataset's training votes.
 
@@ -60,7 +73,7 @@ def fit_label_model(ds: Dataset, label_model: str | LabelModel = "auto", random_
     """
     model = make_label_model(label_model, random_state=random_state) if isinstance(label_model, str) else label_model
     fit_name, parts = _fit_rows(ds)
-    L_fit = LabelMatrix.vstack([s.L for s in parts]) if len(parts) > 1 else parts[0].L
+    L_fit = _stack_votes(parts)
     if isinstance(model, AutoLabelModel) and ds.valid is not None and ds.valid.has_gold:
         model.fit(L_fit, L_valid=ds.valid.L, y_valid=ds.valid.gold)
     else:
@@ -175,21 +188,19 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
     use_valid = tune and ds.valid is not None and ds.valid.has_gold and ds.valid not in parts
     if use_valid:
         graph_splits.append(ds.valid)
-    import scipy.sparse as sp
-    mats = [features[s.name] for s in graph_splits]
-    X = sp.vstack(mats).tocsr() if sp.issparse(mats[0]) else np.vstack(mats)
-    L = LabelMatrix.vstack([s.L for s in graph_splits]) if len(graph_splits) > 1 else graph_splits[0].L
+    X = _stack_features(features, graph_splits)
+    L = _stack_votes(graph_splits)
     proba = model.predict_proba(L)
     covered = np.diff(L.indptr) > 0
     prior = np.asarray(model.class_balance_, dtype=float)
     params.setdefault("random_state", random_state)
+    n_fit = sum(len(s) for s in parts)
     if use_valid:
-        gold = np.concatenate([np.full(sum(len(s) for s in parts), -1), ds.valid.gold])
-        scored = np.arange(len(gold)) >= sum(len(s) for s in parts)
+        gold = np.concatenate([np.full(n_fit, -1), ds.valid.gold])
+        scored = np.arange(len(gold)) >= n_fit
         prop, selection = select_propagator(X, proba, covered, L, gold, scored, class_prior=prior, **params)
     else:
         prop, selection = LabelPropagator(**params).fit(X, proba, covered, L=L, class_prior=prior), []
-    n_fit = sum(len(s) for s in parts)
     return PropagationResult(proba=prop.proba_[:n_fit], label_model_proba=prop.label_model_proba_[:n_fit],
                              covered=covered[:n_fit], denoise_scores=prop.denoise_scores_[:n_fit],
                              weights=prop.weights_[:n_fit], propagator=prop, featurizer=fitted_featurizer,
@@ -283,7 +294,7 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
         soft, covered, weights = prop.proba, np.ones(len(prop.proba), dtype=bool), prop.weights
     else:
         fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
-        L_fit = LabelMatrix.vstack([s.L for s in parts]) if len(parts) > 1 else parts[0].L
+        L_fit = _stack_votes(parts)
         soft, covered = model.predict_proba(L_fit), np.diff(L_fit.indptr) > 0
         if (~covered).any():
             # rows no source covers are not like the covered ones (a spam keyword is silent
@@ -292,9 +303,7 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
             soft = soft.copy()
             soft[~covered] = abstain_posterior(L_fit, soft, covered)
         covered, weights = np.ones(len(soft), dtype=bool), None
-    import scipy.sparse as sp
-    mats = [features[s.name] for s in parts]
-    X = sp.vstack(mats).tocsr() if sp.issparse(mats[0]) else np.vstack(mats)
+    X = _stack_features(features, parts)
     valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
     result = train_end_model(X, soft, covered, None if valid is None else features["valid"],
                              None if valid is None else valid.gold, name=name, sample_weight=weights, mixup=mixup,

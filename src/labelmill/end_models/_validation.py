@@ -160,6 +160,15 @@ def check_sample_weight(sample_weight, n_rows: int):
     return w
 
 
+def check_fit_inputs(X, y, sample_weight):
+    """The checks every end model's ``fit`` starts with.
+
+    Returns (X checked, (N, k) targets, classes, (N,) weights)."""
+    X = check_X(X)
+    Y, classes = check_targets(y, X.shape[0])
+    return X, Y, classes, check_sample_weight(sample_weight, X.shape[0])
+
+
 def check_n_features(X, n_features: int, model: str) -> None:
     if X.shape[1] != n_features:
         raise DataFormatError(f"X has {X.shape[1]} features, but {model} is expecting {n_features} features "

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..errors import DataFormatError, MissingExtraError
-from ._validation import check_is_fitted, check_n_features, check_sample_weight, check_targets, check_X
+from ._validation import check_fit_inputs, check_is_fitted, check_n_features, check_X
 from .options import smooth_labels
 
 TORCH_HINT = 'pip install -c constraints.txt "labelmill[torch]"'
@@ -118,10 +118,8 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         torch = import_torch()
-        X = check_X(X)
+        X, Y, classes, w = check_fit_inputs(X, y, sample_weight)
         n, d = X.shape
-        Y, classes = check_targets(y, n)
-        w = check_sample_weight(sample_weight, n)
         Y = smooth_labels(Y, self.label_smoothing)
         k = len(classes)
         has_valid = X_valid is not None and y_valid is not None

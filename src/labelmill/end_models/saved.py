@@ -56,11 +56,15 @@ class SavedEndModel:
     def class_names(self) -> list[str]:
         return self.meta["class_names"]
 
-    def _features(self, table: pd.DataFrame):
-        missing = [c for c in self.meta["input_columns"] if c not in table.columns]
+    def check_columns(self, columns, where: str = "the table") -> None:
+        """Raise DataFormatError naming the input columns this model needs that ``columns`` lacks."""
+        columns = list(columns)
+        missing = [c for c in self.meta["input_columns"] if c not in columns]
         if missing:
-            raise DataFormatError(f"the table has no column(s) {missing}, which this model needs; "
-                                  f"its columns are {list(table.columns)}")
+            raise DataFormatError(f"{where}: no column(s) {missing}, which the model needs; columns are {columns}")
+
+    def _features(self, table: pd.DataFrame):
+        self.check_columns(table.columns)
         return self.featurizer.transform(table)
 
     def predict_proba(self, table: pd.DataFrame) -> np.ndarray:

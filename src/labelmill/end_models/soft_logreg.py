@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._validation import (check_is_fitted, check_n_features, check_sample_weight, check_targets, check_X)
+from ._validation import check_fit_inputs, check_is_fitted, check_n_features, check_X
 from .options import draw_mixup, elr_penalty_grad, elr_update, smooth_labels
 
 
@@ -98,10 +98,8 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"C must be > 0, got {self.C!r}")
         if self.elr < 0:
             raise ValueError(f"elr must be >= 0, got {self.elr!r}")
-        X = check_X(X)
+        X, Y, classes, w = check_fit_inputs(X, y, sample_weight)
         n, d = X.shape
-        Y, classes = check_targets(y, n)
-        w = check_sample_weight(sample_weight, n)
         Y = smooth_labels(Y, self.label_smoothing)
         k = len(classes)
         kk = 1 if k == 2 else k

@@ -11,14 +11,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import DataFormatError
+from .spreading import scores_to_proba
 
 
 def neighbourhood_distribution(W: sp.csr_matrix, P: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """q = row-normalised W @ P: each row's neighbours' label distribution (self excluded,
     as W has a zero diagonal). Rows without neighbours get ``prior``. Returns (N, k)."""
-    Q = np.asarray(W @ P)
-    total = Q.sum(axis=1, keepdims=True)
-    return np.where(total > 0, Q / np.where(total > 0, total, 1.0), prior[None, :])
+    return scores_to_proba(np.asarray(W @ P), prior)
 
 
 def disagreement_scores(label_model_proba: np.ndarray, neighbourhood: np.ndarray, covered: np.ndarray) -> np.ndarray:
