@@ -144,10 +144,13 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--mixup", is_flag=True, help="End model: train on mixup of features and soft labels.")
 @click.option("--self-train", is_flag=True, help="End model: teacher-student rounds over all rows, "
                                                    "stopped on the valid split.")
+@click.option("--train-rows", type=click.Choice(["auto", "all", "covered"]), default="auto", show_default=True,
+              help="End model without --propagate: train on all rows (rows no source labeled at "
+                   "P(class | all sources abstain)) or only on rows some source labeled; auto picks on valid.")
 @_debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
         no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, end_model, mixup,
-        self_train):
+        self_train, train_rows):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
     DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
@@ -176,7 +179,7 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed, propagate_labels=propagate,
                               featurizer=featurizer, propagation_params=prop_params,
                               cache=False if no_cache else None, end_model=end_model, mixup=mixup,
-                              self_train=self_train)
+                              self_train=self_train, train_rows=train_rows)
     info = result.metrics["label_model_info"]
     chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
     console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "

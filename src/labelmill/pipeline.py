@@ -214,7 +214,7 @@ def model_name(model: LabelModel) -> str:
 def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path | None = None,
         random_state: int = 0, propagate_labels: bool = False, featurizer="tfidf", propagation_params=None,
         cache=None, end_model: str | None = None, end_model_params: dict | None = None, mixup: bool = False,
-        self_train: bool = False) -> RunResult:
+        self_train: bool = False, train_rows: str = "auto") -> RunResult:
     """Fit, score and (optionally) write ``metrics.json`` and ``labels.parquet`` to out_dir.
 
     With ``propagate_labels`` the label model's probabilities are spread over a kNN graph
@@ -224,7 +224,9 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
 
     With ``end_model`` ("logreg" or "mlp") a classifier is trained on the (propagated)
     probabilistic labels of the fitted rows and scored on valid and test (see
-    `train_end_model`); metrics.json gains an ``end_model`` section and, with out_dir,
+    `train_end_model`; without propagation, ``train_rows`` says whether rows no source
+    labeled are trained on at P(class | all sources abstain): "auto" decides on valid);
+    metrics.json gains an ``end_model`` section and, with out_dir,
     the model and its featurizer are saved to ``OUT/model`` for ``labelmill predict``.
 
     Files are written atomically, metrics last, so a run that stops early never
@@ -271,7 +273,8 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         labels["weight"] = prop.weights
     if end_model:
         extra["end_model"] = _run_end_model(ds, model, parts, extra.get("propagation"), featurizer, end_model,
-                                            end_model_params, mixup, self_train, random_state, cache)
+                                            end_model_params, mixup, self_train, random_state, cache,
+                                            train_rows)
         metrics["end_model"] = extra["end_model"]["metrics"]
     if out_dir is not None:
         out = Path(out_dir)
@@ -285,13 +288,15 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels, extra=extra)
 
 
-def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self_train, random_state, cache):
+def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self_train, random_state, cache,
+                   train_rows="auto"):
     """Train and score the end model; returns {"metrics", "result", "featurizer"}."""
     from .end_models.training import end_model_metrics, train_end_model
 
     if prop is not None:
         fitted_featurizer, features = prop.featurizer, prop.features
         soft, covered, weights = prop.proba, np.ones(len(prop.proba), dtype=bool), prop.weights
+        label_covered = None
     else:
         fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
         L_fit = _stack_votes(parts)
@@ -302,16 +307,19 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
             from .propagation import abstain_posterior
             soft = soft.copy()
             soft[~covered] = abstain_posterior(L_fit, soft, covered)
-        covered, weights = np.ones(len(soft), dtype=bool), None
+        label_covered, covered, weights = covered, np.ones(len(soft), dtype=bool), None
     X = _stack_features(features, parts)
     valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
     result = train_end_model(X, soft, covered, None if valid is None else features["valid"],
                              None if valid is None else valid.gold, name=name, sample_weight=weights, mixup=mixup,
-                             self_train=self_train, params=params, random_state=random_state)
+                             self_train=self_train, params=params, random_state=random_state,
+                             label_covered=label_covered, train_rows=train_rows)
     scored = {s: (features[s], ds.splits[s].gold) for s in EVAL_SPLITS if s in ds.splits}
     m = end_model_metrics(result, scored, ds.n_classes)
-    metrics = {"name": name, "trained_on": "propagated labels" if prop is not None else
-               "label-model labels; uncovered rows at P(class | all sources abstain)",
+    trained_on = ("propagated labels" if prop is not None else
+                  "label-model labels on the rows some source labeled" if result.chosen.get("rows") == "covered" else
+                  "label-model labels; uncovered rows at P(class | all sources abstain)")
+    metrics = {"name": name, "trained_on": trained_on,
                "options": {"mixup": mixup, "self_train": self_train}, "chosen": result.chosen,
                "temperature": result.temperature, "splits": m["splits"], "calibration": m["calibration"],
                "history": result.history}

@@ -100,3 +100,14 @@ def test_run_mlp_end_model(tmp_path):
     em = json.loads((tmp_path / "metrics.json").read_text())["end_model"]
     assert em["splits"]["test"]["accuracy"] >= 0.80
     assert load_end_model(tmp_path / "model").predict(load_demo().test.examples).shape == (250,)
+
+
+def test_run_train_rows_option(tmp_path):
+    res = invoke("run", "--demo", "--end-model", "logreg", "--train-rows", "covered", "--no-cache", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    em = json.loads((tmp_path / "metrics.json").read_text())["end_model"]
+    assert em["chosen"]["rows"] == "covered"
+    assert em["trained_on"] == "label-model labels on the rows some source labeled"
+    assert {h["rows"] for h in em["history"]} == {"covered"}
+    res = invoke("run", "--demo", "--end-model", "logreg", "--train-rows", "some", "--out", tmp_path)
+    assert res.exit_code == 2 and "some" in res.output

@@ -43,9 +43,43 @@ def _valid_accuracy(model, X_valid, y_valid) -> float:
     return float((model.predict(X_valid) == y_valid).mean())
 
 
+ELR_GRID = (0.0, 1.0)
+
+
+def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered, train_rows: str):
+    """The settings tried on valid: (description, fit params, rows to train on).
+
+    For logreg with valid gold: ``C`` in ``C_GRID`` x ELR strength in ``ELR_GRID`` x
+    training rows (all rows, or only rows some source labeled, when ``label_covered``
+    is given and ``train_rows="auto"``). Settings given in ``params`` stay fixed. The
+    plain setting (all rows, no ELR) comes first, so ties keep it.
+    """
+    rows = {"all": covered}
+    if label_covered is not None and train_rows in ("auto", "covered"):
+        only = covered & label_covered
+        if train_rows == "covered":
+            rows = {"covered": only}
+        elif only.any() and not only.all():
+            rows["covered"] = only
+    if name != "logreg" or not has_valid:
+        return [({"rows": r}, dict(params), m) for r, m in rows.items()][:1]
+    Cs = [params["C"]] if "C" in params else list(C_GRID)
+    elrs = [params["elr"]] if "elr" in params else list(ELR_GRID)
+    out = []
+    for r, m in rows.items():
+        for elr in elrs:
+            for C in Cs:
+                p = dict(params, C=C)
+                if elr:
+                    p["elr"] = elr
+                out.append(({"rows": r, "C": C, "elr": elr}, p, m))
+    return out
+
+
 def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: str = "logreg",
                     sample_weight=None, mixup: bool = False, self_train: bool = False, calibrate: bool = True,
-                    params: dict | None = None, random_state: int = 0) -> EndModelResult:
+                    params: dict | None = None, random_state: int = 0, label_covered=None,
+                    train_rows: str = "auto") -> EndModelResult:
     """Fit an end model on (N, k) soft labels.
 
     Parameters
@@ -54,47 +88,55 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     soft_labels : (N, k) probabilities (label model, or propagated)
     covered : (N,) bool, rows whose labels to train on (uncovered rows are reached only
         by self-training); pass all True for propagated labels
-    X_valid, y_valid : held-out features and gold (-1 = unknown) for choosing the
-        regularisation (logreg: ``C`` in ``C_GRID``), stopping self-training, and the temperature
-    name : "logreg" or "mlp"
+    X_valid, y_valid : held-out features and gold (-1 = unknown). With valid gold, logreg
+        chooses its regularisation ``C`` (``C_GRID``), its ELR strength (``ELR_GRID``) and,
+        see ``train_rows``, its training rows by valid accuracy; valid also stops
+        self-training and fits the temperature
+    name : "logreg" or "mlp" (the MLP is fitted once, with the given params)
     sample_weight : (N,) optional row weights (e.g. propagation's denoising weights)
     mixup, self_train, calibrate : the noise-aware options
-    params : further end-model parameters (fixed)
+    params : further end-model parameters, fixed (a ``C`` or ``elr`` given here is not tuned)
+    label_covered : (N,) bool, optional: rows some source labeled. Rows outside it carry a
+        stand-in label (e.g. P(class | every source abstained)), which helps when abstaining
+        is informative (a spam keyword is silent on ham) and hurts when it is not
+    train_rows : "auto" (try all ``covered`` rows and only the label-covered ones, keep
+        the better on valid), "all" or "covered"
 
     Returns
     -------
-    EndModelResult
+    EndModelResult; ``chosen`` holds the settings kept (``C``, ``elr``, ``rows``).
     """
+    if train_rows not in ("auto", "all", "covered"):
+        raise ValueError(f"train_rows must be 'auto', 'all' or 'covered', got {train_rows!r}")
     params = dict(params or {})
     params.setdefault("random_state", random_state)
     if mixup:
         params["mixup"] = True
     covered = np.asarray(covered, dtype=bool)
+    if label_covered is not None:
+        label_covered = np.asarray(label_covered, dtype=bool)
     if X_valid is not None and y_valid is not None:
         keep = np.asarray(y_valid) >= 0
         X_valid, y_valid = (_rows(X_valid, keep), np.asarray(y_valid)[keep]) if keep.any() else (None, None)
     else:
         X_valid = y_valid = None
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[covered]
-    Xc, Yc = _rows(X, covered), np.asarray(soft_labels)[covered]
+    Y = np.asarray(soft_labels)
     history = []
-    grid = [params.get("C")] if name != "logreg" or "C" in params or X_valid is None else list(C_GRID)
     best = None
-    for C in grid:
-        p = dict(params) if C is None else dict(params, C=C)
+    for desc, p, rows in _candidates(name, params, X_valid is not None, covered, label_covered, train_rows):
         model = make_end_model(name, **p)
-        fit_kw = {"sample_weight": w}
+        fit_kw = {"sample_weight": None if sample_weight is None else np.asarray(sample_weight, dtype=float)[rows]}
         if name == "mlp" and X_valid is not None:
             fit_kw.update(X_valid=X_valid, y_valid=y_valid)
-        model.fit(Xc, Yc, **fit_kw)
+        model.fit(_rows(X, rows), Y[rows], **fit_kw)
         acc = _valid_accuracy(model, X_valid, y_valid)
-        history.append({"stage": "fit", **({} if C is None else {"C": C}), "valid_accuracy": acc})
+        history.append({"stage": "fit", **desc, "valid_accuracy": acc})
         if best is None or acc > best[0] + 1e-12:
-            best = (acc, p, model)
-    _, chosen, base = best
+            best = (acc, dict(p, **{k: desc[k] for k in ("rows", "elr") if k in desc}), model, rows)
+    _, chosen, base, covered = best
     if self_train:
-        trainer = SelfTrainer(student=make_end_model(name, **chosen), rounds=5, threshold=0.9,
-                              calibrate=X_valid is not None)
+        student = make_end_model(name, **{k: v for k, v in chosen.items() if k != "rows"})
+        trainer = SelfTrainer(student=student, rounds=5, threshold=0.9, calibrate=X_valid is not None)
         trainer.fit(X, soft_labels, covered_mask=covered, X_valid=X_valid, y_valid=y_valid,
                     sample_weight=sample_weight)
         history += [{"stage": "self_train", **h} for h in trainer.history_]

@@ -46,6 +46,11 @@ class Featurizer(ABC):
         """Columns of the examples table this featurizer reads."""
         return []
 
+    def columns_in(self, df: pd.DataFrame) -> list[str]:
+        """Columns of ``df`` that fitting on it would read (``input_columns`` unless the
+        featurizer picks optional columns from the table, as TF-IDF does with entity spans)."""
+        return self.input_columns
+
     def _check_fitted(self, attr: str) -> None:
         if not hasattr(self, attr):
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(df) first")
@@ -65,6 +70,9 @@ def fingerprint_columns(df: pd.DataFrame, columns: list[str]) -> str:
     h.update(f"n={len(df)}".encode())
     for c in columns:
         h.update(c.encode("utf-8", "surrogatepass") + b"\0")
-        values = pd.util.hash_pandas_object(df[c], index=False).to_numpy()
+        try:
+            values = pd.util.hash_pandas_object(df[c], index=False).to_numpy()
+        except TypeError:  # unhashable cells, e.g. [start, end] entity spans
+            values = pd.util.hash_pandas_object(df[c].map(repr), index=False).to_numpy()
         h.update(np.ascontiguousarray(values).tobytes())
     return h.hexdigest()

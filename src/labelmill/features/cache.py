@@ -107,7 +107,7 @@ def featurize(featurizer: Featurizer, fit_table, tables: dict, cache=None):
         return featurizer, {n: featurizer.transform(t) for n, t in tables.items()}
     featurizer._check_columns(fit_table)
     spec = json.dumps(featurizer.spec(), sort_keys=True, default=str)
-    fit_fp = fingerprint_columns(fit_table, featurizer.input_columns)
+    fit_fp = fingerprint_columns(fit_table, featurizer.columns_in(fit_table))
     fit_key = _key(spec, fit_fp)
     fitted = store.load_featurizer(fit_key)
     if fitted is None or type(fitted) is not type(featurizer):
