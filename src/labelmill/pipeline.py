@@ -321,7 +321,8 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
                   "label-model labels; uncovered rows at P(class | all sources abstain)")
     metrics = {"name": name, "trained_on": trained_on,
                "options": {"mixup": mixup, "self_train": self_train}, "chosen": result.chosen,
-               "temperature": result.temperature, "splits": m["splits"], "calibration": m["calibration"],
+               "temperature": result.temperature, "calibrated_by": result.calibration, "splits": m["splits"],
+               "calibration": m["calibration"],
                "history": result.history}
     return {"metrics": metrics, "result": result, "featurizer": fitted_featurizer}
 

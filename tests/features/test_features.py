@@ -75,3 +75,19 @@ def test_sentence_embeddings_offline():
     y = ds.train.gold[:40]
     S = X @ X.T
     assert S[np.ix_(y == 1, y == 1)].mean() > S[np.ix_(y == 1, y == 0)].mean()
+
+
+def test_cache_clear_removes_cached_features(tmp_path):
+    from click.testing import CliRunner
+
+    from labelmill.cli import main
+
+    cache = tmp_path / "cache"
+    env = {"LABELMILL_CACHE_DIR": str(cache)}
+    r = CliRunner().invoke(main, ["run", "--demo", "--propagate", "--out", str(tmp_path / "out")], env=env)
+    assert r.exit_code == 0, r.output
+    cached = [f for f in (cache / "features").rglob("*") if f.is_file()]
+    assert len(cached) >= 2  # the fitted featurizer and at least one matrix
+    r = CliRunner().invoke(main, ["cache", "clear", "--cache-dir", str(cache)])
+    assert r.exit_code == 0 and f"and {len(cached)} cached feature files" in r.output
+    assert not (cache / "features").exists()

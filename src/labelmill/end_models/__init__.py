@@ -7,13 +7,13 @@ sparse or dense and y either (N,) class labels or (N, k) soft targets, then
 - ``SoftLogisticRegression``: L-BFGS softmax regression; scales to millions of sparse rows.
 - ``SoftMLPClassifier``: a PyTorch MLP (needs the ``torch`` extra).
 - ``SelfTrainer`` / ``self_train``: teacher-student rounds that reach uncovered rows.
-- ``TemperatureScaling``, ``CalibratedClassifier``, ``reliability_diagram``: calibration.
+- ``TemperatureScaling``, ``TopLabelIsotonic``, ``CalibratedClassifier``, ``reliability_diagram``: calibration.
 - ``smooth_labels``, ``mixup``, ``confidence_weights``, ``filter_rows``: training options.
 """
 
 from __future__ import annotations
 
-from .calibration import CalibratedClassifier, TemperatureScaling, reliability_diagram
+from .calibration import CalibratedClassifier, TemperatureScaling, TopLabelIsotonic, reliability_diagram
 from .mlp import SoftMLPClassifier
 from .options import confidence_weights, draw_mixup, filter_rows, mixup, smooth_labels
 from .self_training import SelfTrainer, self_train
@@ -49,5 +49,6 @@ def make_end_model(name: str | None = None, **params):
 
 
 __all__ = ["END_MODELS", "DEFAULT_END_MODEL", "make_end_model", "SoftLogisticRegression", "SoftMLPClassifier",
-           "SelfTrainer", "self_train", "TemperatureScaling", "CalibratedClassifier", "reliability_diagram",
+           "SelfTrainer", "self_train", "TemperatureScaling", "TopLabelIsotonic", "CalibratedClassifier",
+           "reliability_diagram",
            "smooth_labels", "mixup", "draw_mixup", "confidence_weights", "filter_rows"]

@@ -1,7 +1,12 @@
-"""Post-hoc calibration: temperature scaling (Guo et al. 2017) and reliability diagrams.
+"""Post-hoc calibration: temperature scaling (Guo et al. 2017), top-label isotonic
+calibration (Gupta & Ramdas 2021) and reliability diagrams.
 
 Temperature scaling divides the logits by one positive number ``T`` fitted on held-out
-labels, so it never changes which class is predicted. ECE figures come from
+labels, so it never changes which class is predicted. One temperature cannot fix a model
+that is over-confident at some confidences and under-confident at others; a monotone
+(isotonic) map of the top-class probability to its held-out accuracy can, and it too
+keeps the predicted class. `CalibratedClassifier` picks between the two by cross-validated
+Brier score on the held-out rows. ECE figures come from
 ``labelmill.evaluation.expected_calibration_error`` and the reliability diagram uses the
 same equal-width bins, so the two always agree.
 """
@@ -10,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import KFold
 from scipy.special import log_softmax
 
 from ..errors import DataFormatError
@@ -18,6 +25,10 @@ from ._validation import check_is_fitted, to_proba_or_logits
 
 #: search range of the temperature
 T_MIN, T_MAX = 1e-2, 1e2
+#: calibration methods of CalibratedClassifier
+CALIBRATION_METHODS = ("auto", "temperature", "temperature+isotonic")
+#: fewest held-out rows for which "auto" considers the isotonic step, and its CV folds
+MIN_ISOTONIC_ROWS, CV_FOLDS = 100, 5
 _PROBA_FLOOR = 1e-300
 
 
@@ -117,20 +128,118 @@ class TemperatureScaling:
         return f"TemperatureScaling(input={self.input!r})" + (f" [T={t:.4g}]" if t is not None else "")
 
 
+class TopLabelIsotonic:
+    """Isotonic map from the top-class probability to its accuracy on held-out rows.
+
+    ``transform`` replaces each row's top probability by the fitted map's value and
+    rescales the other classes to fill the rest in proportion, so the predicted class never
+    changes: the new top value is held at or above every other class's new value. Values
+    are kept in [1/k, 1 - 1/(n + 1)] (n fitting rows), so a confident mistake on new data
+    never gets probability 0.
+
+    Attributes
+    ----------
+    isotonic_ : the fitted sklearn IsotonicRegression
+    n_classes_ : int
+    """
+
+    def fit(self, proba, y) -> "TopLabelIsotonic":
+        """proba : (N, k) probabilities; y : (N,) class ids. Returns self."""
+        P = to_proba_or_logits(proba, "proba")
+        y = _check_labels(y, P.shape[0], P.shape[1])
+        if len(y) == 0:
+            raise DataFormatError("need at least one labelled row to fit an isotonic calibration")
+        k = P.shape[1]
+        self.n_classes_ = k
+        self.isotonic_ = IsotonicRegression(y_min=1.0 / k, y_max=1.0 - 1.0 / (len(y) + 1), out_of_bounds="clip")
+        self.isotonic_.fit(P.max(axis=1), (P.argmax(axis=1) == y).astype(float))
+        return self
+
+    def transform(self, proba) -> np.ndarray:
+        """(N, k) probabilities with the top class calibrated and the argmax kept."""
+        check_is_fitted(self, "isotonic_")
+        P = np.array(to_proba_or_logits(proba, "proba"), dtype=float)
+        if P.shape[1] != self.n_classes_:
+            raise DataFormatError(f"fitted on {self.n_classes_} classes, got {P.shape[1]}")
+        n, k = P.shape
+        rows = np.arange(n)
+        top = P.argmax(axis=1)
+        conf = P[rows, top]
+        others = P.copy()
+        others[rows, top] = 0.0
+        rest = others.sum(axis=1)  # not 1 - conf, which cancels badly for peaked rows
+        second = others.max(axis=1)
+        new = self.isotonic_.predict(conf)
+        # the top class stays on top: new >= second * (1 - new) / rest
+        with np.errstate(invalid="ignore", divide="ignore"):
+            floor = np.where(rest > 0, second / (rest + second), 0.0)
+        new = np.maximum(new, floor)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(rest > 0, (1.0 - new) / rest, 0.0)
+        out = others * scale[:, None]
+        flat = rest <= 0  # a one-hot row: spread the remainder evenly over the other classes
+        if flat.any() and k > 1:
+            out[flat] = ((1.0 - new[flat]) / (k - 1))[:, None]
+        out[rows, top] = new
+        return _keep_argmax(out, top)
+
+    def fit_transform(self, proba, y) -> np.ndarray:
+        return self.fit(proba, y).transform(proba)
+
+
+def _brier(P: np.ndarray, y: np.ndarray) -> float:
+    """Mean multi-class Brier score: sum over classes of (p - onehot)^2, averaged over rows."""
+    E = P.copy()
+    E[np.arange(len(y)), y] -= 1.0
+    return float((E ** 2).sum(axis=1).mean())
+
+
+def _cv_scores(P, y, n_splits: int, random_state: int) -> dict:
+    """Held-out Brier score and ECE of temperature scaling alone and followed by the
+    isotonic step, ``{method: {"brier": float, "ece": float}}``, by K-fold CV over rows."""
+    out = {m: {"brier": 0.0, "ece": 0.0} for m in ("temperature", "temperature+isotonic")}
+    for fit_idx, held in KFold(n_splits, shuffle=True, random_state=random_state).split(P):
+        ts = TemperatureScaling(input="proba").fit(P[fit_idx], y[fit_idx])
+        Pt_fit, Pt_held = ts.transform(P[fit_idx]), ts.transform(P[held])
+        iso = TopLabelIsotonic().fit(Pt_fit, y[fit_idx])
+        w = len(held) / len(y)
+        for m, Q in (("temperature", Pt_held), ("temperature+isotonic", iso.transform(Pt_held))):
+            out[m]["brier"] += w * _brier(Q, y[held])
+            out[m]["ece"] += w * expected_calibration_error(Q, y[held])
+    return out
+
+
 class CalibratedClassifier:
-    """A fitted classifier whose ``predict_proba`` is temperature-scaled.
+    """A fitted classifier whose ``predict_proba`` is calibrated on held-out rows.
 
     Parameters
     ----------
     base : a fitted classifier with ``predict_proba`` (and ``classes_``)
-    temperature : float > 0, or None to fit it with ``fit(X_valid, y_valid)``
+    temperature : float > 0 to use a fixed temperature (and nothing else), or None to fit
+        it with ``fit(X_valid, y_valid)``
+    method : "temperature"; "temperature+isotonic" (temperature scaling, then
+        `TopLabelIsotonic`); or "auto" (the default): the one with the lower Brier score
+        under 5-fold cross-validation on the held-out rows, temperature alone below
+        ``MIN_ISOTONIC_ROWS`` rows. The Brier score, a proper scoring rule, rewards sharp
+        as well as calibrated probabilities; binned ECE would favour the isotonic step's
+        coarse levels even on a model that is calibrated already
+    random_state : seed of the CV folds
 
-    ``predict`` is the base model's prediction (temperature never changes the argmax).
+    ``predict`` is the base model's prediction: neither step changes the argmax.
+
+    Attributes
+    ----------
+    temperature_ : float
+    method_ : the method used
+    cv_scores_ : ``{method: {"brier", "ece"}}`` cross-validated, when "auto" compared
+        them, else ``{}``
     """
 
-    def __init__(self, base, temperature: float | None = None):
+    def __init__(self, base, temperature: float | None = None, method: str = "auto", random_state: int = 0):
         self.base = base
         self.temperature = temperature
+        self.method = method
+        self.random_state = random_state
 
     def fit(self, X_valid, y_valid) -> "CalibratedClassifier":
         """Fit the temperature on held-out rows; ``y_valid`` (N,) holds labels from ``base.classes_``."""
@@ -139,8 +248,19 @@ class CalibratedClassifier:
         codes = np.searchsorted(classes, y) if len(classes) else y
         if y.ndim != 1 or (codes >= len(classes)).any() or (classes[np.minimum(codes, len(classes) - 1)] != y).any():
             raise DataFormatError(f"y_valid must be (N,) labels from the base model's classes_ {classes.tolist()}")
-        self.scaler_ = TemperatureScaling(input="proba").fit(self.base.predict_proba(X_valid), codes)
+        if self.method not in CALIBRATION_METHODS:
+            raise ValueError(f"method must be one of {CALIBRATION_METHODS}, got {self.method!r}")
+        P = self.base.predict_proba(X_valid)
+        self.scaler_ = TemperatureScaling(input="proba").fit(P, codes)
         self.temperature_ = self.scaler_.temperature_
+        self.method_, self.cv_scores_, self.isotonic_ = "temperature", {}, None
+        if self.method == "temperature+isotonic" or (self.method == "auto" and len(codes) >= MIN_ISOTONIC_ROWS):
+            if self.method == "auto":
+                self.cv_scores_ = _cv_scores(np.asarray(P, dtype=float), codes, CV_FOLDS, self.random_state)
+            cv = self.cv_scores_
+            if self.method != "auto" or cv["temperature+isotonic"]["brier"] < cv["temperature"]["brier"]:
+                self.method_ = "temperature+isotonic"
+                self.isotonic_ = TopLabelIsotonic().fit(self.scaler_.transform(P), codes)
         return self
 
     def _scaler(self) -> TemperatureScaling:
@@ -160,7 +280,9 @@ class CalibratedClassifier:
 
     def predict_proba(self, X) -> np.ndarray:
         """(N, k) calibrated probabilities."""
-        return self._scaler().transform(self.base.predict_proba(X))
+        P = self._scaler().transform(self.base.predict_proba(X))
+        iso = getattr(self, "isotonic_", None)
+        return P if iso is None else iso.transform(P)
 
     def predict(self, X) -> np.ndarray:
         """(N,) predicted labels, identical to the base model's argmax."""

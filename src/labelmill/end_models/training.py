@@ -21,16 +21,18 @@ C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 
 @dataclass
 class EndModelResult:
-    """model: the calibrated end model (``predict_proba`` is temperature-scaled);
+    """model: the calibrated end model (``predict_proba`` calibrated on valid);
     base: the uncalibrated model; chosen: the settings chosen on valid; history: per
     setting / self-training round valid accuracy; temperature: fitted temperature (1.0
-    without valid gold)."""
+    without valid gold); calibration: ``{"method", "cv_scores"}`` (see CalibratedClassifier;
+    method None without valid gold)."""
 
     model: object
     base: object
     chosen: dict
     history: list = field(default_factory=list)
     temperature: float = 1.0
+    calibration: dict = field(default_factory=lambda: {"method": None, "cv_scores": {}})
 
 
 def _rows(X, mask):
@@ -94,7 +96,9 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
         self-training and fits the temperature
     name : "logreg" or "mlp" (the MLP is fitted once, with the given params)
     sample_weight : (N,) optional row weights (e.g. propagation's denoising weights)
-    mixup, self_train, calibrate : the noise-aware options
+    mixup, self_train : the noise-aware options
+    calibrate : calibrate on valid: temperature scaling, followed by a top-label isotonic
+        step when that lowers the cross-validated Brier score on valid (see CalibratedClassifier)
     params : further end-model parameters, fixed (a ``C`` or ``elr`` given here is not tuned)
     label_covered : (N,) bool, optional: rows some source labeled. Rows outside it carry a
         stand-in label (e.g. P(class | every source abstained)), which helps when abstaining
@@ -142,12 +146,13 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
         history += [{"stage": "self_train", **h} for h in trainer.history_]
         base = trainer
         chosen = dict(chosen, self_train={"best_round": int(trainer.best_round_)})
-    model, temperature = base, 1.0
+    model, temperature, calibration = base, 1.0, {"method": None, "cv_scores": {}}
     if calibrate and X_valid is not None:
-        model = CalibratedClassifier(base).fit(X_valid, y_valid)
+        model = CalibratedClassifier(base, random_state=random_state).fit(X_valid, y_valid)
         temperature = float(model.temperature_)
+        calibration = {"method": model.method_, "cv_scores": model.cv_scores_}
     return EndModelResult(model=model, base=base, chosen={k: v for k, v in chosen.items() if k != "random_state"},
-                          history=history, temperature=temperature)
+                          history=history, temperature=temperature, calibration=calibration)
 
 
 def end_model_metrics(result: EndModelResult, splits: dict, n_classes: int) -> dict:

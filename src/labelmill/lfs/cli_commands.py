@@ -161,17 +161,21 @@ def lfs_command(data, lfs_file, gold_column, no_cache, n_jobs, n_classes, on_err
 
 @click.group("cache")
 def cache_group():
-    """Manage the LF vote cache."""
+    """Manage the cache of LF votes and features."""
 
 
 @cache_group.command("clear")
 @click.option("--cache-dir", default=None, help="Cache folder (default $LABELMILL_CACHE_DIR or ./.labelmill_cache).")
 def cache_clear(cache_dir):
-    """Delete every cached LF vote vector."""
+    """Delete every cached LF vote vector and feature matrix."""
+    from ..features.cache import FeatureCache
     from .cache import clear_cache, default_cache_dir
 
-    n = clear_cache(cache_dir)
-    click.echo(f"removed {n} cached vote vector{'s' if n != 1 else ''} from {cache_dir or default_cache_dir()}")
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    n_features = FeatureCache(root).clear()  # first, so the vote cache can remove the emptied folder
+    n = clear_cache(root)
+    click.echo(f"removed {n} cached vote vector{'s' if n != 1 else ''} and {n_features} cached feature "
+               f"file{'s' if n_features != 1 else ''} from {root}")
 
 
 def register(group: click.Group) -> None:
