@@ -147,10 +147,13 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--train-rows", type=click.Choice(["auto", "all", "covered"]), default="auto", show_default=True,
               help="End model without --propagate: train on all rows (rows no source labeled at "
                    "P(class | all sources abstain)) or only on rows some source labeled; auto picks on valid.")
+@click.option("--teacher", type=click.Choice(["auto", "label_model"]), default="auto", show_default=True,
+              help="End model without --propagate: with --label-model auto, learn from the candidate label "
+                   "model whose labels train the best end model on valid (auto), or from auto's choice.")
 @_debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
         no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, end_model, mixup,
-        self_train, train_rows):
+        self_train, train_rows, teacher):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
     DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
@@ -179,7 +182,7 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed, propagate_labels=propagate,
                               featurizer=featurizer, propagation_params=prop_params,
                               cache=False if no_cache else None, end_model=end_model, mixup=mixup,
-                              self_train=self_train, train_rows=train_rows)
+                              self_train=self_train, train_rows=train_rows, teacher=teacher)
     info = result.metrics["label_model_info"]
     chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
     console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "
@@ -198,7 +201,10 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         console.print(metrics_table(f"train labels before / after propagation ({tl['featurizer']['name']})", rows))
     if "end_model" in result.metrics:
         em = result.metrics["end_model"]
-        console.print(metrics_table(f"end model {em['name']} (temperature {em['temperature']:.2f})", em["splits"]))
+        t = em["teacher"]
+        taught = f"; learned from {t['name']}" + (" (chosen on valid)" if t["switched"] else "")
+        console.print(metrics_table(f"end model {em['name']} (calibration {em['calibrated_by']['method']}{taught})",
+                                    em["splits"]))
         console.print(f"saved the end model to {out_dir / 'model'}; label new rows with "
                       f"`labelmill predict {out_dir / 'model'} TABLE --out PRED.parquet`")
     console.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'labels.parquet'}")

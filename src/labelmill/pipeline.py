@@ -214,7 +214,7 @@ def model_name(model: LabelModel) -> str:
 def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path | None = None,
         random_state: int = 0, propagate_labels: bool = False, featurizer="tfidf", propagation_params=None,
         cache=None, end_model: str | None = None, end_model_params: dict | None = None, mixup: bool = False,
-        self_train: bool = False, train_rows: str = "auto") -> RunResult:
+        self_train: bool = False, train_rows: str = "auto", teacher: str = "auto") -> RunResult:
     """Fit, score and (optionally) write ``metrics.json`` and ``labels.parquet`` to out_dir.
 
     With ``propagate_labels`` the label model's probabilities are spread over a kNN graph
@@ -225,7 +225,10 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     With ``end_model`` ("logreg" or "mlp") a classifier is trained on the (propagated)
     probabilistic labels of the fitted rows and scored on valid and test (see
     `train_end_model`; without propagation, ``train_rows`` says whether rows no source
-    labeled are trained on at P(class | all sources abstain): "auto" decides on valid);
+    labeled are trained on at P(class | all sources abstain): "auto" decides on valid;
+    and with ``teacher="auto"`` and the ``auto`` label model, the labels come from the
+    candidate label model whose labels train the best end model on valid, see
+    `end_models.teacher`, rather than from the most accurate one; "label_model" keeps it);
     metrics.json gains an ``end_model`` section and, with out_dir,
     the model and its featurizer are saved to ``OUT/model`` for ``labelmill predict``.
 
@@ -274,7 +277,7 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     if end_model:
         extra["end_model"] = _run_end_model(ds, model, parts, extra.get("propagation"), featurizer, end_model,
                                             end_model_params, mixup, self_train, random_state, cache,
-                                            train_rows)
+                                            train_rows, teacher)
         metrics["end_model"] = extra["end_model"]["metrics"]
     if out_dir is not None:
         out = Path(out_dir)
@@ -288,28 +291,51 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels, extra=extra)
 
 
+def _label_model_soft_labels(model, L_fit, label_covered):
+    """(N, k) soft labels of a label model, rows no source covers at P(class | all abstain).
+
+    Rows no source covers are not like the covered ones (a spam keyword is silent on
+    ham), so they get their own estimate rather than the label model's flat prior."""
+    soft = model.predict_proba(L_fit)
+    if (~label_covered).any():
+        from .propagation import abstain_posterior
+        soft = soft.copy()
+        soft[~label_covered] = abstain_posterior(L_fit, soft, label_covered)
+    return soft
+
+
 def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self_train, random_state, cache,
-                   train_rows="auto"):
+                   train_rows="auto", teacher="auto"):
     """Train and score the end model; returns {"metrics", "result", "featurizer"}."""
+    from .end_models.teacher import choose_teacher
     from .end_models.training import end_model_metrics, train_end_model
 
+    if teacher not in ("auto", "label_model"):
+        raise ValueError(f"teacher must be 'auto' or 'label_model', got {teacher!r}")
+    valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
+    teacher_info = {"name": model_name(model) if not isinstance(model, AutoLabelModel) else model.best_name_,
+                    "switched": False}
     if prop is not None:
         fitted_featurizer, features = prop.featurizer, prop.features
+        X = _stack_features(features, parts)
         soft, covered, weights = prop.proba, np.ones(len(prop.proba), dtype=bool), prop.weights
         label_covered = None
     else:
         fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
+        X = _stack_features(features, parts)
         L_fit = _stack_votes(parts)
-        soft, covered = model.predict_proba(L_fit), np.diff(L_fit.indptr) > 0
-        if (~covered).any():
-            # rows no source covers are not like the covered ones (a spam keyword is silent
-            # on ham): train on them too, at P(class | every source abstained)
-            from .propagation import abstain_posterior
-            soft = soft.copy()
-            soft[~covered] = abstain_posterior(L_fit, soft, covered)
-        label_covered, covered, weights = covered, np.ones(len(soft), dtype=bool), None
-    X = _stack_features(features, parts)
-    valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
+        label_covered = np.diff(L_fit.indptr) > 0
+        soft = _label_model_soft_labels(model, L_fit, label_covered)
+        others = getattr(model, "candidates_", None) or {}
+        if teacher == "auto" and valid is not None and isinstance(model, AutoLabelModel) and len(others) > 1:
+            cands = {model.best_name_: soft}
+            cands.update({n: _label_model_soft_labels(m, L_fit, label_covered)
+                          for n, m in others.items() if n != model.best_name_})
+            choice = choose_teacher(cands, X, features["valid"], valid.gold, label_covered,
+                                    default=model.best_name_, name="logreg", random_state=random_state)
+            soft = cands[choice.name]
+            teacher_info = {"name": choice.name, "switched": choice.switched, "selection": choice.scores}
+        covered, weights = np.ones(len(soft), dtype=bool), None
     result = train_end_model(X, soft, covered, None if valid is None else features["valid"],
                              None if valid is None else valid.gold, name=name, sample_weight=weights, mixup=mixup,
                              self_train=self_train, params=params, random_state=random_state,
@@ -319,7 +345,7 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
     trained_on = ("propagated labels" if prop is not None else
                   "label-model labels on the rows some source labeled" if result.chosen.get("rows") == "covered" else
                   "label-model labels; uncovered rows at P(class | all sources abstain)")
-    metrics = {"name": name, "trained_on": trained_on,
+    metrics = {"name": name, "trained_on": trained_on, "teacher": teacher_info,
                "options": {"mixup": mixup, "self_train": self_train}, "chosen": result.chosen,
                "temperature": result.temperature, "calibrated_by": result.calibration, "splits": m["splits"],
                "calibration": m["calibration"],

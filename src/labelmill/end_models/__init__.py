@@ -9,6 +9,8 @@ sparse or dense and y either (N,) class labels or (N, k) soft targets, then
 - ``SelfTrainer`` / ``self_train``: teacher-student rounds that reach uncovered rows.
 - ``TemperatureScaling``, ``TopLabelIsotonic``, ``CalibratedClassifier``, ``reliability_diagram``: calibration.
 - ``smooth_labels``, ``mixup``, ``confidence_weights``, ``filter_rows``: training options.
+- ``training.train_end_model``: the stage (settings chosen on valid, calibration);
+  ``teacher.choose_teacher``: which label model's labels to learn from.
 """
 
 from __future__ import annotations

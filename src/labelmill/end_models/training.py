@@ -48,7 +48,8 @@ def _valid_accuracy(model, X_valid, y_valid) -> float:
 ELR_GRID = (0.0, 1.0)
 
 
-def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered, train_rows: str):
+def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered, train_rows: str,
+                c_grid=C_GRID, elr_grid=ELR_GRID):
     """The settings tried on valid: (description, fit params, rows to train on).
 
     For logreg with valid gold: ``C`` in ``C_GRID`` x ELR strength in ``ELR_GRID`` x
@@ -65,8 +66,8 @@ def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered
             rows["covered"] = only
     if name != "logreg" or not has_valid:
         return [({"rows": r}, dict(params), m) for r, m in rows.items()][:1]
-    Cs = [params["C"]] if "C" in params else list(C_GRID)
-    elrs = [params["elr"]] if "elr" in params else list(ELR_GRID)
+    Cs = [params["C"]] if "C" in params else list(c_grid)
+    elrs = [params["elr"]] if "elr" in params else list(elr_grid)
     out = []
     for r, m in rows.items():
         for elr in elrs:
@@ -81,7 +82,7 @@ def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered
 def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: str = "logreg",
                     sample_weight=None, mixup: bool = False, self_train: bool = False, calibrate: bool = True,
                     params: dict | None = None, random_state: int = 0, label_covered=None,
-                    train_rows: str = "auto") -> EndModelResult:
+                    train_rows: str = "auto", c_grid=C_GRID, elr_grid=ELR_GRID) -> EndModelResult:
     """Fit an end model on (N, k) soft labels.
 
     Parameters
@@ -105,6 +106,7 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
         is informative (a spam keyword is silent on ham) and hurts when it is not
     train_rows : "auto" (try all ``covered`` rows and only the label-covered ones, keep
         the better on valid), "all" or "covered"
+    c_grid, elr_grid : the values of C and of the ELR strength tried on valid
 
     Returns
     -------
@@ -127,7 +129,8 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     Y = np.asarray(soft_labels)
     history = []
     best = None
-    for desc, p, rows in _candidates(name, params, X_valid is not None, covered, label_covered, train_rows):
+    for desc, p, rows in _candidates(name, params, X_valid is not None, covered, label_covered, train_rows,
+                                     c_grid, elr_grid):
         model = make_end_model(name, **p)
         fit_kw = {"sample_weight": None if sample_weight is None else np.asarray(sample_weight, dtype=float)[rows]}
         if name == "mlp" and X_valid is not None:

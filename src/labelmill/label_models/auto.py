@@ -97,6 +97,8 @@ class AutoLabelModel(LabelModel):
     best_model_ : LabelModel, the chosen, fitted candidate
     selection_ : "valid" or "held_out_sources" or "fallback"
     scores_ : list of dict, one per candidate tried: name, score(s)
+    candidates_ : {name: fitted LabelModel} of every candidate scored on valid (empty
+        without valid gold); the end-model stage may pick its teacher among them
     accuracy_, class_balance_ : those of the chosen model
     """
 
@@ -128,6 +130,7 @@ class AutoLabelModel(LabelModel):
             cands = {n: c for n, c in cands.items() if not isinstance(c, MomentMatching)}
         y_valid = None if self._y_valid is None else np.asarray(self._y_valid)
         self.scores_ = []
+        self.candidates_ = {}
         if y_valid is not None and (y_valid >= 0).any():
             Lv = as_label_matrix(self._L_valid, k)
             if self.score_rows not in ("all", "covered"):
@@ -161,6 +164,7 @@ class AutoLabelModel(LabelModel):
                                             -self.scores_[i]["valid_log_loss"], -i))
             self.selection_ = "valid"
             self.best_name_, self.best_model_ = fitted[best][0], fitted[best][3]
+            self.candidates_ = {name: model for name, _, _, model in fitted}
         elif L.n_sources >= 3:
             best = None
             for name, cand in self._progress(cands.items(), L, "auto: held-out source agreement"):
