@@ -225,16 +225,22 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     With ``end_model`` ("logreg" or "mlp") a classifier is trained on the (propagated)
     probabilistic labels of the fitted rows and scored on valid and test (see
     `train_end_model`; without propagation, ``train_rows`` says whether rows no source
-    labeled are trained on at P(class | all sources abstain): "auto" decides on valid;
-    and with ``teacher="auto"`` and the ``auto`` label model, the labels come from the
-    candidate label model whose labels train the best end model on valid, see
-    `end_models.teacher`, rather than from the most accurate one; "label_model" keeps it);
-    metrics.json gains an ``end_model`` section and, with out_dir,
-    the model and its featurizer are saved to ``OUT/model`` for ``labelmill predict``.
+    labeled are trained on at P(class | all sources abstain): "auto" decides on valid);
+    metrics.json gains an ``end_model`` section and, with out_dir, the model and its
+    featurizer are saved to ``OUT/model`` for ``labelmill predict``.
+
+    The training labels (propagated, or taught to the end model) come from the *teacher*.
+    With ``teacher="auto"``, the ``auto`` label model and valid gold, that is the candidate
+    label model whose labels train the best end model on valid (`choose_label_teacher`),
+    which is not always the most accurate one; ``teacher="label_model"`` uses the label
+    model itself. The label model's own scores (``splits``, ``train_labels.before``) are
+    unchanged by the choice.
 
     Files are written atomically, metrics last, so a run that stops early never
     leaves a half file.
     """
+    if teacher not in ("auto", "label_model"):
+        raise ValueError(f"teacher must be 'auto' or 'label_model', got {teacher!r}")
     model, fit_name, parts = fit_label_model(ds, label_model, random_state)
     metrics = {
         "dataset": ds.name,
@@ -255,13 +261,22 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         metrics["label_model_info"]["selection"] = model.selection_
     labels = labels_table(parts, model, ds.n_classes)
     extra = {}
+    fitted_featurizer = features = None
+    teacher_model, teacher_info = model, {"name": _own_name(model), "switched": False}
+    if propagate_labels or end_model:
+        fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
+        if teacher == "auto":
+            teacher_model, teacher_info = choose_label_teacher(ds, model, parts, features, random_state)
+        extra["teacher"] = teacher_model
     if propagate_labels:
-        prop = propagate(ds, model, featurizer, random_state=random_state, cache=cache, **(propagation_params or {}))
+        prop = propagate(ds, teacher_model, fitted_featurizer, random_state=random_state, features=features,
+                         **(propagation_params or {}))
         extra["propagation"] = prop
         gold = np.concatenate([s.gold for s in parts])
-        metrics["train_labels"] = train_label_metrics(gold, prop.label_model_proba, prop.proba, prop.covered,
-                                                      ds.n_classes)
+        before = model.predict_proba(_stack_votes(parts))
+        metrics["train_labels"] = train_label_metrics(gold, before, prop.proba, prop.covered, ds.n_classes)
         metrics["train_labels"]["featurizer"] = prop.featurizer.spec()
+        metrics["train_labels"]["teacher"] = teacher_info
         p = prop.propagator
         metrics["train_labels"]["propagator"] = {
             "n_neighbors": p.n_neighbors, "metric": p.metric, "alpha": p.alpha,
@@ -275,9 +290,10 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         labels["denoise_score"] = prop.denoise_scores
         labels["weight"] = prop.weights
     if end_model:
-        extra["end_model"] = _run_end_model(ds, model, parts, extra.get("propagation"), featurizer, end_model,
-                                            end_model_params, mixup, self_train, random_state, cache,
-                                            train_rows, teacher)
+        extra["end_model"] = _run_end_model(ds, teacher_model, parts, extra.get("propagation"), fitted_featurizer,
+                                            features, end_model, end_model_params, mixup, self_train,
+                                            random_state, train_rows)
+        extra["end_model"]["metrics"]["teacher"] = teacher_info
         metrics["end_model"] = extra["end_model"]["metrics"]
     if out_dir is not None:
         out = Path(out_dir)
@@ -285,10 +301,15 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
             from .end_models.saved import save_end_model
             em = extra["end_model"]
             save_end_model(out / "model", em["featurizer"], em["result"].model, ds.class_names, end_model,
-                           extra={"dataset": ds.name, "label_model": model_name(model)})
+                           extra={"dataset": ds.name, "label_model": model_name(model),
+                                  "teacher": teacher_info["name"]})
         write_parquet_atomic(out / "labels.parquet", labels)
         write_json_atomic(out / "metrics.json", metrics)
     return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels, extra=extra)
+
+
+def _own_name(model: LabelModel) -> str:
+    return model.best_name_ if isinstance(model, AutoLabelModel) else model_name(model)
 
 
 def _label_model_soft_labels(model, L_fit, label_covered):
@@ -304,37 +325,50 @@ def _label_model_soft_labels(model, L_fit, label_covered):
     return soft
 
 
-def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self_train, random_state, cache,
-                   train_rows="auto", teacher="auto"):
-    """Train and score the end model; returns {"metrics", "result", "featurizer"}."""
+def choose_label_teacher(ds: Dataset, model: LabelModel, parts: list[Split], features: dict,
+                         random_state: int = 0):
+    """The label model whose labels to train on: see `end_models.teacher.choose_teacher`.
+
+    Only an `AutoLabelModel` fitted with valid gold has candidates to choose among;
+    otherwise the model itself is returned.
+
+    Returns
+    -------
+    (fitted LabelModel, info dict ``{"name", "switched", "selection"}``)
+    """
     from .end_models.teacher import choose_teacher
+
+    info = {"name": _own_name(model), "switched": False}
+    others = getattr(model, "candidates_", None) or {}
+    valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
+    if valid is None or not isinstance(model, AutoLabelModel) or len(others) < 2:
+        return model, info
+    L_fit = _stack_votes(parts)
+    label_covered = np.diff(L_fit.indptr) > 0
+    cands = {model.best_name_: _label_model_soft_labels(model.best_model_, L_fit, label_covered)}
+    cands.update({n: _label_model_soft_labels(m, L_fit, label_covered)
+                  for n, m in others.items() if n != model.best_name_})
+    choice = choose_teacher(cands, _stack_features(features, parts), features["valid"], valid.gold, label_covered,
+                            default=model.best_name_, random_state=random_state)
+    chosen = model if not choice.switched else others[choice.name]
+    return chosen, {"name": choice.name, "switched": choice.switched, "selection": choice.scores}
+
+
+def _run_end_model(ds, model, parts, prop, fitted_featurizer, features, name, params, mixup, self_train,
+                   random_state, train_rows="auto"):
+    """Train and score the end model on ``model``'s labels, or on the propagated ones when
+    ``prop`` is given; returns {"metrics", "result", "featurizer"}."""
     from .end_models.training import end_model_metrics, train_end_model
 
-    if teacher not in ("auto", "label_model"):
-        raise ValueError(f"teacher must be 'auto' or 'label_model', got {teacher!r}")
     valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
-    teacher_info = {"name": model_name(model) if not isinstance(model, AutoLabelModel) else model.best_name_,
-                    "switched": False}
+    X = _stack_features(features, parts)
     if prop is not None:
-        fitted_featurizer, features = prop.featurizer, prop.features
-        X = _stack_features(features, parts)
         soft, covered, weights = prop.proba, np.ones(len(prop.proba), dtype=bool), prop.weights
         label_covered = None
     else:
-        fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
-        X = _stack_features(features, parts)
         L_fit = _stack_votes(parts)
         label_covered = np.diff(L_fit.indptr) > 0
         soft = _label_model_soft_labels(model, L_fit, label_covered)
-        others = getattr(model, "candidates_", None) or {}
-        if teacher == "auto" and valid is not None and isinstance(model, AutoLabelModel) and len(others) > 1:
-            cands = {model.best_name_: soft}
-            cands.update({n: _label_model_soft_labels(m, L_fit, label_covered)
-                          for n, m in others.items() if n != model.best_name_})
-            choice = choose_teacher(cands, X, features["valid"], valid.gold, label_covered,
-                                    default=model.best_name_, name="logreg", random_state=random_state)
-            soft = cands[choice.name]
-            teacher_info = {"name": choice.name, "switched": choice.switched, "selection": choice.scores}
         covered, weights = np.ones(len(soft), dtype=bool), None
     result = train_end_model(X, soft, covered, None if valid is None else features["valid"],
                              None if valid is None else valid.gold, name=name, sample_weight=weights, mixup=mixup,
@@ -345,7 +379,7 @@ def _run_end_model(ds, model, parts, prop, featurizer, name, params, mixup, self
     trained_on = ("propagated labels" if prop is not None else
                   "label-model labels on the rows some source labeled" if result.chosen.get("rows") == "covered" else
                   "label-model labels; uncovered rows at P(class | all sources abstain)")
-    metrics = {"name": name, "trained_on": trained_on, "teacher": teacher_info,
+    metrics = {"name": name, "trained_on": trained_on,
                "options": {"mixup": mixup, "self_train": self_train}, "chosen": result.chosen,
                "temperature": result.temperature, "calibrated_by": result.calibration, "splits": m["splits"],
                "calibration": m["calibration"],

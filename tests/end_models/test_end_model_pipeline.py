@@ -111,3 +111,12 @@ def test_run_train_rows_option(tmp_path):
     assert {h["rows"] for h in em["history"]} == {"covered"}
     res = invoke("run", "--demo", "--end-model", "logreg", "--train-rows", "some", "--out", tmp_path)
     assert res.exit_code == 2 and "some" in res.output
+
+
+def test_run_teacher_option(tmp_path):
+    res = invoke("run", "--demo", "--end-model", "logreg", "--teacher", "label_model", "--no-cache", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["end_model"]["teacher"] == {"name": m["label_model_info"]["selected"], "switched": False}
+    assert "learned from" in res.output
+    assert json.loads((tmp_path / "model" / "meta.json").read_text())["teacher"] == m["label_model_info"]["selected"]

@@ -72,3 +72,20 @@ def test_sms_end_model_learns_from_a_better_teacher(tmp_path):
     assert kept.metrics["end_model"]["teacher"]["switched"] is False
     with pytest.raises(ValueError, match="teacher must be"):
         run(ds, "majority", cache=False, end_model="logreg", teacher="best")
+
+
+def test_sms_propagation_spreads_the_teachers_labels():
+    """With --propagate the teacher's labels are spread; "before" stays the label model's."""
+    from labelmill.pipeline import run
+
+    ds = load_wrench(DATA / "sms")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = run(ds, "auto", cache=False, propagate_labels=True)
+    tl = r.metrics["train_labels"]
+    assert tl["teacher"]["switched"]
+    assert tl["after"]["coverage"] == 1.0
+    # the label model calls everything ham: before = the ham share
+    assert tl["before"]["accuracy"] == pytest.approx((ds.train.gold == 0).mean(), abs=0.01)
+    assert tl["after"]["accuracy"] >= tl["before"]["accuracy"] + 0.05
+    assert tl["after"]["uncovered"]["accuracy"] >= tl["before"]["uncovered"]["accuracy"] + 0.03
