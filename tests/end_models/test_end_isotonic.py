@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from labelmill.end_models import CalibratedClassifier, TopLabelIsotonic
 from labelmill.errors import DataFormatError
