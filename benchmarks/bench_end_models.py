@@ -84,7 +84,7 @@ def part_datasets(data_dir: Path) -> str:
             print(name, label, f"{acc:.3f}", flush=True)
     lines = ["Default end model: logistic regression on a label model's soft labels (the teacher: among the "
              "candidates auto scored, the one whose labels train the best end model on valid; auto's own "
-             "choice unless another beats it by more than one standard error), TF-IDF features (with the "
+             "choice unless another beats it by more than two standard errors), TF-IDF features (with the "
              "between-entities block where the data has entity spans: semeval). C, ELR strength and the "
              "training rows (all, with rows no source labeled at P(class | all sources abstain); or only rows "
              "some source labeled) are chosen by valid accuracy. Calibration on valid: temperature scaling, "

@@ -65,7 +65,7 @@ def part_datasets(data_dir: Path) -> str:
     lines.append("")
     lines.append("`labelmill run DATA --propagate` as a user runs it: label model `auto` (before = its labels); the "
                  "labels spread come from the teacher, the candidate label model whose labels train the best "
-                 "end model on valid (auto's own choice unless another beats it by more than one standard error); "
+                 "end model on valid (auto's own choice unless another beats it by more than two standard errors); "
                  "time includes the label model, features and the teacher choice.")
     return "\n".join(lines)
 

@@ -20,25 +20,32 @@ def select_propagator(X, proba, covered, L, y, scored, grid=None, graph=None, cl
     X, proba, covered, L : as in `LabelPropagator.fit`, over all rows in the graph
     y : (N,) gold labels, -1 where unknown
     scored : (N,) bool, the rows whose gold may be used (e.g. the valid split)
-    grid : {param: values}; the first value of each is the default, kept on ties
+    grid : {param: values}. Ties in accuracy go to the setting that moves the labels
+        least from their seeds (mean total-variation distance between the spread
+        probabilities and the label model's, uncovered rows against their seed), then to
+        the earlier grid point
     graph : optional precomputed affinity graph (otherwise built once from X)
     class_prior : passed to `LabelPropagator.fit`
     params : fixed LabelPropagator parameters
 
     Returns
     -------
-    (best fitted LabelPropagator, list of {params..., "accuracy"} for every grid point)
+    (best fitted LabelPropagator, list of {params..., "accuracy", "change"} for every grid point)
     """
     grid = grid or DEFAULT_GRID
     keys = list(grid)
     m = np.asarray(scored, dtype=bool) & (np.asarray(y) >= 0)
-    best, best_acc, table = None, -1.0, []
+    best, best_key, table = None, None, []
+    cov = np.asarray(covered, dtype=bool)
     for values in itertools.product(*(grid[k] for k in keys)):
         p = dict(params, **dict(zip(keys, values)))
         prop = LabelPropagator(**p).fit(X, proba, covered, L=L, graph=graph, class_prior=class_prior)
         graph = prop.graph_
         acc = float((prop.proba_[m].argmax(axis=1) == y[m]).mean()) if m.any() else float("nan")
-        table.append({**dict(zip(keys, values)), "accuracy": acc})
-        if best is None or acc > best_acc + 1e-12:
-            best, best_acc = prop, acc
+        seed = np.where(cov[:, None], prop.label_model_proba_, prop.uncovered_prior_[None, :])
+        change = float(0.5 * np.abs(prop.proba_ - seed).sum(axis=1).mean())
+        table.append({**dict(zip(keys, values)), "accuracy": acc, "change": change})
+        key = (round(acc, 12) if acc == acc else -1.0, -round(change, 12))
+        if best is None or key > best_key:
+            best, best_key = prop, key
     return best, table
