@@ -65,15 +65,34 @@ def test_sparse_and_dense_features_give_the_same_graph():
     assert abs(Wd - Ws).max() < 1e-5
 
 
-def test_exact_and_approximate_graphs_agree_on_small_data():
+@pytest.mark.parametrize("index", ["auto", "ivf", "hnsw"])
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_exact_and_approximate_graphs_agree_on_small_data(index, metric):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(2)
     centers = rng.normal(size=(5, 16))
     X = (centers[rng.integers(0, 5, 500)] + 0.3 * rng.normal(size=(500, 16))).astype(np.float32)
-    We = knn_graph(X, k=8, method="exact")
-    Wa = knn_graph(X, k=8, method="approximate")
+    We = knn_graph(X, k=8, method="exact", metric=metric)
+    Wa = knn_graph(X, k=8, method="approximate", metric=metric, index=index)
     overlap = (We.multiply(Wa) > 0).sum() / (We > 0).sum()
     assert overlap > 0.95
+    both_e, both_a = We.multiply(Wa > 0), Wa.multiply(We > 0)
+    assert abs(both_e - both_a).max() < 1e-3  # an edge in both graphs carries the same weight
+
+
+def test_ivf_rows_with_too_few_candidates_fall_back_to_exact():
+    pytest.importorskip("faiss")
+    from labelmill.propagation import approximate_knn, exact_knn
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 8)).astype(np.float32)
+    # 50 cells of ~8 rows, one probed: many rows see fewer than k + 1 = 13 candidates
+    idx, sim = approximate_knn(X, 12, index="ivf", n_lists=50, n_probe=1)
+    assert (idx >= 0).all() and (idx != np.arange(400)[:, None]).all()
+    ex_idx, ex_sim = exact_knn(X, 12)
+    assert (np.sort(sim, axis=1) <= np.sort(ex_sim, axis=1) + 1e-5).all()
+    with pytest.raises(Exception, match="unknown approximate index"):
+        approximate_knn(X, 5, index="lsh")
 
 
 def _synthetic_votes(n=3000, seed=0):
