@@ -35,7 +35,8 @@ class TeacherChoice:
 
 
 def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, default: str | None = None,
-                   tolerance_se: float = 2.0, name: str = "logreg", random_state: int = 0) -> TeacherChoice:
+                   tolerance_se: float = 2.0, name: str = "logreg", random_state: int = 0,
+                   progress: bool | None = None) -> TeacherChoice:
     """Pick the candidate whose soft labels train the best end model on valid.
 
     Parameters
@@ -47,6 +48,7 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     tolerance_se : how many binomial standard errors of the default's valid accuracy
         another candidate must beat it by
     name : end model kind of the proxy ("logreg"; C in ``PROXY_C_GRID``, no ELR)
+    progress : a progress bar over the candidates (None = from 100,000 training rows)
 
     Returns
     -------
@@ -65,6 +67,10 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     seen: dict[bytes, str] = {}
     scores, acc = [], {}
     n = len(next(iter(candidates.values())))
+    show = progress if progress is not None else n >= 100_000
+    if show:
+        from tqdm.auto import tqdm
+        order = tqdm(order, desc="choosing the teacher", leave=False)
     for cand in order:
         soft = np.asarray(candidates[cand])
         key = soft.argmax(axis=1).astype(np.int16).tobytes()
