@@ -70,3 +70,23 @@ def test_fitted_mlp_pickles_and_predicts_on_either_format():
     np.testing.assert_allclose(m2.predict_proba(Xs), m.predict_proba(Xs))
     np.testing.assert_allclose(m.predict_proba(X), m.predict_proba(Xs), atol=1e-6)  # dense X into a sparse-fitted net
     assert SoftMLPClassifier(hidden=(4,), epochs=1).fit(X, y % 2).decision_function(X).shape == (80,)
+
+
+def test_sparse_first_layer_updates_only_the_features_it_sees():
+    """Sparse input trains the first layer with sparse gradients: weight rows of features
+    no row holds keep their initial values, and large vocabularies stay cheap."""
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    n, d = 300, 5000
+    y = rng.integers(0, 2, n)
+    cols = rng.integers(0, 100, size=(n, 5)) + 100 * y[:, None]  # only features 0..199 occur
+    X = sp.csr_matrix((np.ones(n * 5, dtype=np.float32), cols.ravel(), np.arange(0, n * 5 + 1, 5)), shape=(n, d))
+    X.sum_duplicates()
+    Y = np.eye(2)[y]
+    short = SoftMLPClassifier(hidden=(16,), epochs=1).fit(X, Y)
+    long = SoftMLPClassifier(hidden=(16,), epochs=5).fit(X, Y)
+    w_short = short.model_.first.bag.weight.detach().numpy()
+    w_long = long.model_.first.bag.weight.detach().numpy()
+    np.testing.assert_array_equal(w_short[200:], w_long[200:])
+    assert np.abs(w_short[:200] - w_long[:200]).max() > 1e-3
+    assert (long.predict(X) == y).mean() > 0.95

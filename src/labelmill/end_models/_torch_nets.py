@@ -13,14 +13,16 @@ from torch import nn
 
 class FirstLayer(nn.Module):
     """``x @ W + b`` for a dense (B, d) tensor, or for a CSR minibatch given as
-    ``(indices, offsets, values)`` via an EmbeddingBag in sum mode (never densified)."""
+    ``(indices, offsets, values)`` via an EmbeddingBag in sum mode (never densified). The
+    bag's gradient is sparse (only the rows of W the minibatch touches), so a step costs
+    what the minibatch holds, not d x width."""
 
     def __init__(self, n_features: int, width: int, sparse_input: bool):
         super().__init__()
         self.sparse_input = sparse_input
         if sparse_input:
             bound = 1.0 / math.sqrt(n_features)
-            self.bag = nn.EmbeddingBag(n_features, width, mode="sum")
+            self.bag = nn.EmbeddingBag(n_features, width, mode="sum", sparse=True)
             nn.init.uniform_(self.bag.weight, -bound, bound)
             self.bias = nn.Parameter(torch.empty(width).uniform_(-bound, bound))
         else:

@@ -31,8 +31,39 @@ def import_torch():
     return torch
 
 
+class _Optimizer:
+    """AdamW for the network; for a sparse first layer, SparseAdam on its weight with the
+    decoupled weight decay applied lazily to the rows the minibatch touched (rows no
+    minibatch touches are neither moved nor decayed, as usual for sparse embeddings)."""
+
+    def __init__(self, torch, model, lr: float, weight_decay: float):
+        self.torch, self.lr, self.weight_decay = torch, lr, weight_decay
+        bag = getattr(model.first, "bag", None)
+        self.sparse_weight = bag.weight if bag is not None and bag.sparse else None
+        dense = [p for p in model.parameters() if p is not self.sparse_weight]
+        self.dense = torch.optim.AdamW(dense, lr=lr, weight_decay=weight_decay)
+        self.sparse = None if self.sparse_weight is None else torch.optim.SparseAdam([self.sparse_weight], lr=lr)
+
+    def zero_grad(self):
+        self.dense.zero_grad()
+        if self.sparse is not None:
+            self.sparse.zero_grad()
+
+    def step(self, idx_touched=None):
+        self.dense.step()
+        if self.sparse is not None:
+            if self.weight_decay and idx_touched is not None and len(idx_touched):
+                with self.torch.no_grad():
+                    rows = self.torch.from_numpy(np.asarray(idx_touched, dtype=np.int64))
+                    self.sparse_weight[rows] *= 1.0 - self.lr * self.weight_decay
+            self.sparse.step()
+
+
 class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
     """Feed-forward network with ReLU and dropout, trained with AdamW on soft targets.
+
+    Sparse input goes through an embedding-bag first layer with sparse gradients
+    (SparseAdam, lazy weight decay), so large vocabularies cost what the rows hold.
 
     Parameters
     ----------
@@ -95,6 +126,12 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         rows = X[idx].toarray() if sp.issparse(X) else X[idx]
         return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
 
+    @staticmethod
+    def _touched(X, idx) -> np.ndarray:
+        """Feature ids present in the minibatch rows ``idx`` (sorted, unique)."""
+        sub = X[idx] if sp.issparse(X) else X[idx]
+        return np.unique(sub.indices) if sp.issparse(sub) else np.flatnonzero(np.any(sub != 0, axis=0))
+
     def _threads(self, torch):
         old = torch.get_num_threads()
         if self.n_threads is not None:
@@ -142,7 +179,7 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
 
                 model = SoftMLP(d, tuple(self.hidden), k, self.dropout, sp.issparse(X))
                 self.model_ = model
-                opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+                opt = _Optimizer(torch, model, self.lr, self.weight_decay)
                 Yt = torch.from_numpy(Y.astype(np.float32))
                 wt = torch.from_numpy(w.astype(np.float32))
                 T = torch.zeros((n, k)) if self.elr > 0 else None
@@ -158,7 +195,7 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
                         loss = self._step(torch, model, X, idx, Yt, wt, T, rng)
                         opt.zero_grad()
                         loss.backward()
-                        opt.step()
+                        opt.step(idx_touched=self._touched(X, idx) if self.sparse_input_ else None)
                         total += float(loss.detach()) * len(idx)
                         seen += len(idx)
                     acc = self._accuracy(torch, model, X_valid, codes) if has_valid else float("nan")
