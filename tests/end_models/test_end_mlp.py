@@ -83,8 +83,8 @@ def test_sparse_first_layer_updates_only_the_features_it_sees():
     X = sp.csr_matrix((np.ones(n * 5, dtype=np.float32), cols.ravel(), np.arange(0, n * 5 + 1, 5)), shape=(n, d))
     X.sum_duplicates()
     Y = np.eye(2)[y]
-    short = SoftMLPClassifier(hidden=(16,), epochs=1).fit(X, Y)
-    long = SoftMLPClassifier(hidden=(16,), epochs=5).fit(X, Y)
+    short = SoftMLPClassifier(hidden=(16,), epochs=1, batch_size=32, lr=1e-2).fit(X, Y)
+    long = SoftMLPClassifier(hidden=(16,), epochs=5, batch_size=32, lr=1e-2).fit(X, Y)
     w_short = short.model_.first.bag.weight.detach().numpy()
     w_long = long.model_.first.bag.weight.detach().numpy()
     np.testing.assert_array_equal(w_short[200:], w_long[200:])
