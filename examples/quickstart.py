@@ -30,3 +30,15 @@ def short(x):
 
 L3 = apply_lfs([subscribe, link, short], ds.train.examples, cache=False, progress=False)
 print(lf_summary(L3, y=ds.train.gold))
+
+# propagation and an end model, as `labelmill run --propagate --end-model logreg` does
+from labelmill.pipeline import run  # noqa: E402
+
+from labelmill.end_models.saved import load_end_model  # noqa: E402
+
+result = run(ds, "auto", propagate_labels=True, end_model="logreg", cache=False, out_dir="labelmill-out")
+em = result.metrics["end_model"]
+print("train labels after propagation", round(result.metrics["train_labels"]["after"]["accuracy"], 3),
+      "| end model test accuracy", round(em["splits"]["test"]["accuracy"], 3), "learned from", em["teacher"]["name"])
+model = load_end_model("labelmill-out/model")    # the featurizer + the calibrated classifier
+print(model.predict_proba(ds.test.examples)[:3].round(3))  # new rows: (N, k) probabilities

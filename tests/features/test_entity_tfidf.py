@@ -1,19 +1,14 @@
 """TF-IDF with entity spans: the between-mentions block and the order flag."""
 
 import json
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from labelmill import load_wrench
 from labelmill.errors import DataFormatError
 from labelmill.features import TfidfFeaturizer, featurize, featurizer_from_spec
 from labelmill.features.tfidf import between_texts
-
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _table():
@@ -82,20 +77,5 @@ def test_feature_cache_keys_include_the_spans(tmp_path):
     assert a["t"].shape != b["t"].shape or (a["t"] != b["t"]).nnz > 0
 
 
-def test_span_features_lift_the_semeval_end_model():
-    """semeval (relation classification): the words between the two entities carry the
-    relation. With them the end model beats the label model (``moments``, what ``auto``
-    picks here); without, it does not."""
-    from labelmill.pipeline import run
-
-    ds = load_wrench(DATA / "semeval")
-    acc = {}
-    for spans in ("auto", None):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = run(ds, "moments", cache=False, end_model="logreg", featurizer=TfidfFeaturizer(entity_spans=spans),
-                    train_rows="all", end_model_params={"C": 3.0, "elr": 0.0})
-        acc[spans] = r.metrics["end_model"]["splits"]["test"]["accuracy"]
-    lm = r.metrics["splits"]["test"]["accuracy"]
-    assert acc["auto"] >= acc[None] + 0.05
-    assert acc["auto"] >= lm
+# The end-to-end check on real relation data (semeval) is tests/test_examples.py, which
+# runs examples/relations.py.
