@@ -203,8 +203,9 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         em = result.metrics["end_model"]
         t = em["teacher"]
         taught = f"; learned from {t['name']}" + (" (chosen on valid)" if t["switched"] else "")
-        console.print(metrics_table(f"end model {em['name']} (calibration {em['calibrated_by']['method']}{taught})",
-                                    em["splits"]))
+        method = em["calibrated_by"]["method"]
+        calibration = f"calibration {method}" if method else "not calibrated: no valid gold"
+        console.print(metrics_table(f"end model {em['name']} ({calibration}{taught})", em["splits"]))
         console.print(f"saved the end model to {out_dir / 'model'}; label new rows with "
                       f"`labelmill predict {out_dir / 'model'} TABLE --out PRED.parquet`")
     console.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'labels.parquet'}")
