@@ -96,6 +96,35 @@ def _fmt(v):
     return f"{v:.3f}" if v == v else "nan"
 
 
+#: options that only mean something with --propagate / --end-model (by click parameter name)
+_PROPAGATION_OPTIONS = {"n_neighbors": "--neighbors", "denoise": "--denoise", "denoise_fraction": "--denoise-fraction"}
+_END_MODEL_OPTIONS = {"mixup": "--mixup", "self_train": "--self-train", "train_rows": "--train-rows"}
+
+
+def _check_stage_options(propagate: bool, end_model) -> None:
+    """Refuse options given on the command line for a stage that is not run (they would be
+    silently ignored), and --train-rows with --propagate (propagated labels cover every row)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = {name for name in ctx.params if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+
+    def refuse(options: dict, needed: str):
+        names = sorted(given & set(options))
+        if names:
+            flags = ", ".join(options[n] for n in names)
+            raise click.UsageError(f"{flags} {'needs' if len(names) == 1 else 'need'} {needed}")
+
+    if not propagate:
+        refuse(_PROPAGATION_OPTIONS, "--propagate")
+    if not end_model:
+        refuse(_END_MODEL_OPTIONS, "--end-model logreg|mlp")
+    if not propagate and not end_model:
+        refuse({"teacher": "--teacher", "featurizer": "--featurizer"}, "--propagate or --end-model")
+    if propagate and "train_rows" in given:
+        raise click.UsageError("--train-rows applies without --propagate: propagated labels cover every row")
+
+
 def metrics_table(title: str, rows: dict[str, dict]) -> Table:
     """A rich table: one row per (label) key, one column per metric."""
     table = Table(title=title, title_justify="left")
@@ -163,6 +192,8 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
     """
     from .pipeline import dataset_from_lfs
     from .pipeline import run as run_pipeline
+
+    _check_stage_options(propagate, end_model)
 
     if lfs_file is not None:
         from .lfs import load_lfs_from_file

@@ -120,3 +120,17 @@ def test_run_teacher_option(tmp_path):
     assert m["end_model"]["teacher"] == {"name": m["label_model_info"]["selected"], "switched": False}
     assert "learned from" in res.output
     assert json.loads((tmp_path / "model" / "meta.json").read_text())["teacher"] == m["label_model_info"]["selected"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--mixup"], "--mixup needs --end-model"),
+    (["--mixup", "--self-train"], "--mixup, --self-train need --end-model"),
+    (["--train-rows", "all"], "--train-rows needs --end-model"),
+    (["--denoise", "weight"], "--denoise needs --propagate"),
+    (["--teacher", "label_model"], "--teacher needs --propagate or --end-model"),
+    (["--propagate", "--end-model", "logreg", "--train-rows", "covered"], "propagated labels cover every row"),
+])
+def test_options_for_a_stage_that_does_not_run_are_refused(tmp_path, args, message):
+    res = invoke("run", "--demo", *args, "--out", tmp_path)
+    assert res.exit_code == 2 and message in res.output
+    assert not (tmp_path / "metrics.json").exists()
