@@ -345,9 +345,9 @@ def choose_label_teacher(ds: Dataset, model: LabelModel, parts: list[Split], fea
         return model, info
     L_fit = _stack_votes(parts)
     label_covered = np.diff(L_fit.indptr) > 0
-    cands = {model.best_name_: _label_model_soft_labels(model.best_model_, L_fit, label_covered)}
-    cands.update({n: _label_model_soft_labels(m, L_fit, label_covered)
-                  for n, m in others.items() if n != model.best_name_})
+    # functions, not arrays: only one candidate's (N, k) labels are held at a time
+    ordered = {model.best_name_: model.best_model_, **{n: m for n, m in others.items() if n != model.best_name_}}
+    cands = {n: (lambda m=m: _label_model_soft_labels(m, L_fit, label_covered)) for n, m in ordered.items()}
     choice = choose_teacher(cands, _stack_features(features, parts), features["valid"], valid.gold, label_covered,
                             default=model.best_name_, random_state=random_state)
     chosen = model if not choice.switched else others[choice.name]

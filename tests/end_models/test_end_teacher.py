@@ -27,7 +27,7 @@ def test_a_majority_class_teacher_loses_to_an_informative_one():
     noisy = np.where(rng.random(len(y)) < 0.8, y, 1 - y)
     informative = np.eye(2)[noisy] * 0.8 + 0.1
     same = informative * 0.9 + 0.05  # other probabilities, same hard labels
-    c = choose_teacher({"flat": all_zero, "noisy": informative, "same": same}, X, Xv, yv, default="flat",
+    c = choose_teacher({"flat": all_zero, "noisy": lambda: informative, "same": same}, X, Xv, yv, default="flat",
                        progress=True)
     assert c.name == "noisy" and c.switched
     assert [s["name"] for s in c.scores] == ["flat", "noisy", "same"]

@@ -41,7 +41,9 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
 
     Parameters
     ----------
-    candidates : ``{name: (N, k) soft labels of the training rows}``, in order of preference
+    candidates : ``{name: (N, k) soft labels of the training rows}``, in order of
+        preference; a value may also be a function of no arguments returning them, so that
+        only one candidate's labels are held in memory at a time
     X : (N, d) training features; X_valid, y_valid : valid features and gold (-1 = unknown)
     label_covered : (N,) bool, rows some source labeled (see `train_end_model`)
     default : the candidate to keep unless another is clearly better (default: the first)
@@ -66,13 +68,14 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     order = [default] + [c for c in candidates if c != default]
     seen: dict[bytes, str] = {}
     scores, acc = [], {}
-    n = len(next(iter(candidates.values())))
+    n = X.shape[0]
     show = progress if progress is not None else n >= 100_000
     if show:
         from tqdm.auto import tqdm
         order = tqdm(order, desc="choosing the teacher", leave=False)
     for cand in order:
-        soft = np.asarray(candidates[cand])
+        soft = candidates[cand]
+        soft = np.asarray(soft() if callable(soft) else soft)
         key = soft.argmax(axis=1).astype(np.int16).tobytes()
         if key in seen:
             scores.append({"name": cand, "same_labels_as": seen[key]})
