@@ -13,6 +13,7 @@ by about that much.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +77,7 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     for cand in order:
         soft = candidates[cand]
         soft = np.asarray(soft() if callable(soft) else soft)
-        key = soft.argmax(axis=1).astype(np.int16).tobytes()
+        key = hashlib.sha256(soft.argmax(axis=1).astype(np.int32).tobytes()).digest()  # same hard labels
         if key in seen:
             scores.append({"name": cand, "same_labels_as": seen[key]})
             continue
