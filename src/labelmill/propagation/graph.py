@@ -61,35 +61,42 @@ def _normalize(X):
     return X / norms[:, None]
 
 
-def exact_knn(X, k: int, metric: str = "cosine") -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours of every row (itself excluded).
+def exact_knn(X, k: int, metric: str = "cosine", rows=None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours of every row (itself excluded), or of ``rows`` only.
+
+    Parameters
+    ----------
+    X : (N, d) dense or sparse features
+    rows : optional (R,) int indices of the query rows (default all N); their neighbours
+        are searched among all rows
 
     Returns
     -------
-    indices : (N, k) int64, nearest first
-    similarities : (N, k) float32; cosine similarity, or minus the Euclidean distance
+    indices : (R, k) int64, nearest first
+    similarities : (R, k) float32; cosine similarity, or minus the Euclidean distance
     """
     n = X.shape[0]
+    every_row = rows is None
+    rows = np.arange(n) if every_row else np.asarray(rows, dtype=np.int64)
     Xn = _normalize(X) if metric == "cosine" else X
     XT = Xn.T.tocsr() if sp.issparse(Xn) else Xn.T
     sq = None if metric == "cosine" else _row_norms_sq(X)
     block = max(1, _BLOCK_ENTRIES // max(n, 1))
-    idx = np.empty((n, k), dtype=np.int64)
-    sim = np.empty((n, k), dtype=np.float32)
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        S = Xn[start:stop] @ XT
+    idx = np.empty((len(rows), k), dtype=np.int64)
+    sim = np.empty((len(rows), k), dtype=np.float32)
+    for start in range(0, len(rows), block):
+        q = rows[start:start + block]
+        S = (Xn[q[0]:q[-1] + 1] if every_row else Xn[q]) @ XT  # a slice, not a copy, for all rows
         S = S.toarray() if sp.issparse(S) else np.asarray(S)
         S = S.astype(np.float32, copy=False)
         if metric == "euclidean":
-            S = -np.sqrt(np.maximum(sq[start:stop, None] + sq[None, :] - 2 * S, 0))
-        rows = np.arange(stop - start)
-        S[rows, np.arange(start, stop)] = -np.inf
+            S = -np.sqrt(np.maximum(sq[q, None] + sq[None, :] - 2 * S, 0))
+        S[np.arange(len(q)), q] = -np.inf
         part = np.argpartition(-S, k - 1, axis=1)[:, :k] if k < n - 1 else np.argsort(-S, axis=1)[:, :k]
         vals = np.take_along_axis(S, part, axis=1)
         order = np.argsort(-vals, axis=1, kind="stable")
-        idx[start:stop] = np.take_along_axis(part, order, axis=1)
-        sim[start:stop] = np.take_along_axis(vals, order, axis=1)
+        idx[start:start + len(q)] = np.take_along_axis(part, order, axis=1)
+        sim[start:start + len(q)] = np.take_along_axis(vals, order, axis=1)
     return idx, sim
 
 
@@ -170,31 +177,8 @@ def approximate_knn(X, k: int, metric: str = "cosine", svd_components: int = 128
     sim = D if metric == "cosine" else -np.sqrt(np.maximum(D, 0))
     if missing.any():
         rows = np.flatnonzero(missing)
-        I_ex, S_ex = _exact_for_rows(Z, rows, k, metric)
-        I[rows], sim[rows] = I_ex, S_ex
+        I[rows], sim[rows] = exact_knn(Z, k, metric, rows=rows)
     return I.astype(np.int64), sim.astype(np.float32)
-
-
-def _exact_for_rows(Z: np.ndarray, rows: np.ndarray, k: int, metric: str):
-    """Exact neighbours of Z[rows] among all of Z (dense, already normalised for cosine),
-    in blocks of rows so that no block's similarity matrix exceeds _BLOCK_ENTRIES."""
-    n = Z.shape[0]
-    sq = (Z ** 2).sum(axis=1) if metric == "euclidean" else None
-    idx = np.empty((len(rows), k), dtype=np.int64)
-    sim = np.empty((len(rows), k), dtype=np.float32)
-    block = max(1, _BLOCK_ENTRIES // max(n, 1))
-    for start in range(0, len(rows), block):
-        r = rows[start:start + block]
-        S = Z[r] @ Z.T
-        if metric == "euclidean":
-            S = -np.sqrt(np.maximum(sq[r, None] + sq[None, :] - 2 * S, 0))
-        S[np.arange(len(r)), r] = -np.inf
-        part = np.argpartition(-S, k - 1, axis=1)[:, :k]
-        vals = np.take_along_axis(S, part, axis=1)
-        order = np.argsort(-vals, axis=1, kind="stable")
-        idx[start:start + len(r)] = np.take_along_axis(part, order, axis=1)
-        sim[start:start + len(r)] = np.take_along_axis(vals, order, axis=1)
-    return idx, sim
 
 
 def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto", weight: str = "similarity",
