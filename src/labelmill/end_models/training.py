@@ -65,7 +65,8 @@ def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered
         elif only.any() and not only.all():
             rows["covered"] = only
     if name != "logreg" or not has_valid:
-        return [({"rows": r}, dict(params), m) for r, m in rows.items()][:1]
+        first, mask = next(iter(rows.items()))
+        return [({"rows": first}, dict(params), mask)]
     Cs = [params["C"]] if "C" in params else list(c_grid)
     elrs = [params["elr"]] if "elr" in params else list(elr_grid)
     out = []

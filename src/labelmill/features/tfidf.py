@@ -104,16 +104,14 @@ class TfidfFeaturizer(Featurizer):
             raise DataFormatError(f"tfidf: entity_spans needs two column names, got {self.entity_spans!r}")
         return cols
 
-    def columns_in(self, df: pd.DataFrame) -> list[str]:
+    def columns_in(self, df: pd.DataFrame | None) -> list[str]:
         cols = self.span_columns_ if hasattr(self, "span_columns_") else self._span_columns(df)
         return [self.column, *(cols or ())]
 
     @property
     def input_columns(self) -> list[str]:
-        cols = getattr(self, "span_columns_", None)
-        if cols is None and not hasattr(self, "span_columns_") and self.entity_spans not in (None, "auto"):
-            cols = tuple(self.entity_spans)
-        return [self.column, *(cols or ())]
+        # before fit, "auto" cannot know whether span columns will be there: text only
+        return self.columns_in(None)
 
     def _texts(self, df: pd.DataFrame):
         self._check_columns(df)
