@@ -111,20 +111,28 @@ def _chosen(chosen: dict) -> str:
     return ", ".join(f"{k}={chosen[k]}" for k in ("C", "elr", "rows") if k in chosen)
 
 
-def part_scale(n: int = 1_000_000, d: int = 2 ** 18, nnz_per_row: int = 30) -> str:
+def synthetic_sparse(n: int, d: int, nnz_per_row: int, normalize: bool, seed: int = 0):
+    """TF-IDF-like sparse rows: Zipf-like term ids, two classes that prefer different term
+    ranges, optionally L2-normalised. Returns (X CSR float32, y, the generator for further
+    draws)."""
     import scipy.sparse as sp
 
-    from labelmill.end_models import SoftLogisticRegression
-
-    rng = np.random.default_rng(0)
-    # Zipf-like term ids, two classes that prefer different term ranges; rows L2-normalised
+    rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
     terms = (rng.zipf(1.3, size=(n, nnz_per_row)) + y[:, None] * 5000) % d
     data = rng.random((n, nnz_per_row)).astype(np.float32)
     X = sp.csr_matrix((data.ravel(), terms.ravel(), np.arange(0, n * nnz_per_row + 1, nnz_per_row)), shape=(n, d))
     X.sum_duplicates()
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-    X = sp.diags(1 / norms).astype(np.float32) @ X
+    if normalize:
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        X = sp.diags(1 / norms).astype(np.float32) @ X
+    return X, y, rng
+
+
+def part_scale(n: int = 1_000_000, d: int = 2 ** 18, nnz_per_row: int = 30) -> str:
+    from labelmill.end_models import SoftLogisticRegression
+
+    X, y, rng = synthetic_sparse(n, d, nnz_per_row, normalize=True)
     noisy = np.where(rng.random(n) < 0.85, y, 1 - y)
     soft = np.where(noisy[:, None] == np.arange(2), 0.8, 0.2)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
@@ -142,16 +150,9 @@ def part_scale(n: int = 1_000_000, d: int = 2 ** 18, nnz_per_row: int = 30) -> s
 
 
 def part_mlp(n: int = 100_000, d: int = 2 ** 18, nnz_per_row: int = 30, epochs: int = 3) -> str:
-    import scipy.sparse as sp
-
     from labelmill.end_models import SoftMLPClassifier
 
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, n)
-    terms = (rng.zipf(1.3, size=(n, nnz_per_row)) + y[:, None] * 5000) % d
-    X = sp.csr_matrix((rng.random(n * nnz_per_row).astype(np.float32), terms.ravel(),
-                       np.arange(0, n * nnz_per_row + 1, nnz_per_row)), shape=(n, d))
-    X.sum_duplicates()
+    X, y, _ = synthetic_sparse(n, d, nnz_per_row, normalize=False)
     soft = np.where(y[:, None] == np.arange(2), 0.8, 0.2)
     t = time.perf_counter()
     model = SoftMLPClassifier(hidden=(256,), epochs=epochs).fit(X, soft)
