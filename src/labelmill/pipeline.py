@@ -144,6 +144,9 @@ class PropagationResult:
     featurizer : the fitted featurizer
     features : {split name: feature matrix} for every split of the dataset
     selection : per-setting valid accuracy when settings were chosen on valid gold
+    uncovered_fill : how the rows no source labeled were filled: ``{"requested", "chosen",
+        "valid_accuracy": {fill: accuracy on valid's uncovered rows}, "n_valid_uncovered",
+        "classifier_C"}`` (see `propagation.choose_uncovered_fill`)
     """
 
     proba: np.ndarray
@@ -155,6 +158,7 @@ class PropagationResult:
     featurizer: object
     features: dict
     selection: list
+    uncovered_fill: dict = field(default_factory=dict)
 
 
 def featurize_dataset(ds: Dataset, featurizer="tfidf", fit_splits=None, cache=None):
@@ -170,14 +174,25 @@ def featurize_dataset(ds: Dataset, featurizer="tfidf", fit_splits=None, cache=No
 
 
 def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: int = 0, cache=None,
-              features=None, tune: bool = True, **params) -> PropagationResult:
+              features=None, tune: bool = True, uncovered_fill: str = "auto", **params) -> PropagationResult:
     """Spread the label model's probabilities over a kNN graph of the fitted rows.
 
     The graph spans the fitted rows and, when it has gold, the valid split; spreading
     settings (``propagation.DEFAULT_GRID``) are then chosen by accuracy on the valid rows.
     ``params`` are fixed LabelPropagator parameters (n_neighbors, metric, denoise, ...).
+
+    ``uncovered_fill`` says what the rows no source labeled get: "spreading" (the
+    spread probabilities), "prior" (the label model's class prior, as before
+    propagation), "classifier" (a soft-label logistic regression trained on the covered
+    rows, `covered_row_classifier`) or "auto": spreading unless another fill is more
+    accurate on the valid split's uncovered rows by more than ``FILL_Z`` standard errors
+    (`choose_uncovered_fill`; spreading without valid gold).
     """
     from .propagation import LabelPropagator, select_propagator
+    from .propagation.uncovered_fill import FILLS, choose_uncovered_fill, covered_row_classifier
+
+    if uncovered_fill not in ("auto",) + FILLS:
+        raise ValueError(f"uncovered_fill must be 'auto' or one of {FILLS}, got {uncovered_fill!r}")
 
     fit_name, parts = _fit_rows(ds)
     if features is None:
@@ -201,10 +216,31 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
         prop, selection = select_propagator(X, proba, covered, L, gold, scored, class_prior=prior, **params)
     else:
         prop, selection = LabelPropagator(**params).fit(X, proba, covered, L=L, class_prior=prior), []
-    return PropagationResult(proba=prop.proba_[:n_fit], label_model_proba=prop.label_model_proba_[:n_fit],
+    filled, fill_info = prop.proba_, {"requested": uncovered_fill, "chosen": "spreading"}
+    uncovered = ~covered
+    if uncovered_fill != "spreading" and uncovered[:n_fit].any():
+        fills = {"spreading": prop.proba_, "prior": prop.label_model_proba_}
+        wants_classifier = uncovered_fill == "classifier" or (uncovered_fill == "auto" and use_valid)
+        if uncovered_fill == "classifier" or (wants_classifier and covered[:n_fit].any()):
+            X_fit = _stack_features(features, parts)
+            clf, C = covered_row_classifier(X_fit, proba[:n_fit], covered[:n_fit],
+                                            features["valid"] if use_valid else None,
+                                            ds.valid.gold if use_valid else None, random_state=random_state)
+            fills["classifier"] = clf.predict_proba(X)
+            fill_info["classifier_C"] = C
+        if uncovered_fill == "auto":
+            if use_valid:
+                rows = scored & uncovered & (gold >= 0)
+                chosen, scores = choose_uncovered_fill({n: P[rows] for n, P in fills.items()}, gold[rows])
+                fill_info.update(chosen=chosen, valid_accuracy=scores, n_valid_uncovered=int(rows.sum()))
+        elif uncovered_fill in fills:
+            fill_info["chosen"] = uncovered_fill
+        if fill_info["chosen"] != "spreading":
+            filled = np.where(uncovered[:, None], fills[fill_info["chosen"]], prop.proba_)
+    return PropagationResult(proba=filled[:n_fit], label_model_proba=prop.label_model_proba_[:n_fit],
                              covered=covered[:n_fit], denoise_scores=prop.denoise_scores_[:n_fit],
                              weights=prop.weights_[:n_fit], propagator=prop, featurizer=fitted_featurizer,
-                             features=features, selection=selection)
+                             features=features, selection=selection, uncovered_fill=fill_info)
 
 
 def model_name(model: LabelModel) -> str:
@@ -282,7 +318,7 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
             "n_neighbors": p.n_neighbors, "metric": p.metric, "alpha": p.alpha,
             "uncovered_anchor": p.uncovered_anchor, "uncovered_seed": p.uncovered_seed,
             "uncovered_prior": [float(x) for x in p.uncovered_prior_], "denoise": p.denoise,
-            "n_iter": int(p.n_iter_), "selection": prop.selection}
+            "n_iter": int(p.n_iter_), "selection": prop.selection, "uncovered_fill": prop.uncovered_fill}
         for c in range(ds.n_classes):
             labels[f"prob_{c}"] = prop.proba[:, c]
         labels["label"] = break_ties(prop.proba, random_state).astype(np.int64)
