@@ -36,7 +36,8 @@ def test_choose_fill_by_hand():
 
 
 def test_choose_fill_edge_cases():
-    assert choose_uncovered_fill({"spreading": np.zeros((0, 2))}, np.array([], dtype=int))[0] == "spreading"
+    assert choose_uncovered_fill({"spreading": np.zeros((0, 2)), "prior": np.zeros((0, 2))},
+                                 np.array([], dtype=int)) == ("spreading", {})
     with pytest.raises(ValueError, match="default fill 'spreading'"):
         choose_uncovered_fill({"prior": _onehot([0])}, np.array([0]))
 
@@ -131,3 +132,15 @@ def test_unknown_fill_is_refused(sms):
     ds, model, features = sms
     with pytest.raises(ValueError, match="uncovered_fill must be"):
         propagate(ds, model, "tfidf", features=features, uncovered_fill="neighbours")
+
+
+def test_without_valid_gold_auto_keeps_spreading_and_classifier_still_works(sms):
+    from dataclasses import replace
+
+    from labelmill.pipeline import propagate
+    ds, model, features = sms
+    no_valid = replace(ds, splits={"train": ds.train, "test": ds.test})
+    r = propagate(no_valid, model, "tfidf", features=features)
+    assert r.uncovered_fill == {"requested": "auto", "chosen": "spreading"}
+    r = propagate(no_valid, model, "tfidf", features=features, uncovered_fill="classifier")
+    assert r.uncovered_fill["chosen"] == "classifier" and r.uncovered_fill["classifier_C"] == 1.0

@@ -73,14 +73,14 @@ def choose_uncovered_fill(candidates: dict, y, default: str = "spreading", z: fl
 
     Returns
     -------
-    (chosen name, {name: accuracy})
+    (chosen name, {name: accuracy}); with no scored rows, (default, {})
     """
     if default not in candidates:
         raise ValueError(f"default fill {default!r} is not among the candidates {list(candidates)}")
     y = np.asarray(y)
     n = len(y)
     if n == 0:
-        return default, {name: float("nan") for name in candidates}
+        return default, {}
     scores = {name: float((np.asarray(P).argmax(axis=1) == y).mean()) for name, P in candidates.items()}
     p = scores[default]
     margin = z * np.sqrt(max(p * (1 - p), 1.0 / n) / n)
