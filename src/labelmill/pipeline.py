@@ -189,7 +189,7 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
     (`choose_uncovered_fill`; spreading without valid gold).
     """
     from .propagation import LabelPropagator, select_propagator
-    from .propagation.uncovered_fill import FILLS, choose_uncovered_fill, covered_row_classifier
+    from .propagation.uncovered_fill import FILLS
 
     if uncovered_fill not in ("auto",) + FILLS:
         raise ValueError(f"uncovered_fill must be 'auto' or one of {FILLS}, got {uncovered_fill!r}")
@@ -216,31 +216,43 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
         prop, selection = select_propagator(X, proba, covered, L, gold, scored, class_prior=prior, **params)
     else:
         prop, selection = LabelPropagator(**params).fit(X, proba, covered, L=L, class_prior=prior), []
-    filled, fill_info = prop.proba_, {"requested": uncovered_fill, "chosen": "spreading"}
-    uncovered = ~covered
-    if uncovered_fill != "spreading" and uncovered[:n_fit].any():
-        fills = {"spreading": prop.proba_, "prior": prop.label_model_proba_}
-        wants_classifier = uncovered_fill == "classifier" or (uncovered_fill == "auto" and use_valid)
-        if uncovered_fill == "classifier" or (wants_classifier and covered[:n_fit].any()):
-            X_fit = _stack_features(features, parts)
-            clf, C = covered_row_classifier(X_fit, proba[:n_fit], covered[:n_fit],
-                                            features["valid"] if use_valid else None,
-                                            ds.valid.gold if use_valid else None, random_state=random_state)
-            fills["classifier"] = clf.predict_proba(X)
-            fill_info["classifier_C"] = C
-        if uncovered_fill == "auto":
-            if use_valid:
-                rows = scored & uncovered & (gold >= 0)
-                chosen, scores = choose_uncovered_fill({n: P[rows] for n, P in fills.items()}, gold[rows])
-                fill_info.update(chosen=chosen, valid_accuracy=scores, n_valid_uncovered=int(rows.sum()))
-        elif uncovered_fill in fills:
-            fill_info["chosen"] = uncovered_fill
-        if fill_info["chosen"] != "spreading":
-            filled = np.where(uncovered[:, None], fills[fill_info["chosen"]], prop.proba_)
+    filled, fill_info = _fill_uncovered(ds, parts, features, X, prop, proba, covered, uncovered_fill,
+                                        (scored & (gold >= 0)) if use_valid else None,
+                                        gold if use_valid else None, random_state)
     return PropagationResult(proba=filled[:n_fit], label_model_proba=prop.label_model_proba_[:n_fit],
                              covered=covered[:n_fit], denoise_scores=prop.denoise_scores_[:n_fit],
                              weights=prop.weights_[:n_fit], propagator=prop, featurizer=fitted_featurizer,
                              features=features, selection=selection, uncovered_fill=fill_info)
+
+
+def _fill_uncovered(ds, parts, features, X, prop, proba, covered, how, scored, gold, random_state):
+    """Probabilities of every graph row with the uncovered ones filled as ``how`` says
+    (see `propagate`); ``scored`` marks the rows whose ``gold`` may choose (None: no
+    valid gold). Returns ((N, k) probabilities, the ``uncovered_fill`` info dict)."""
+    from .propagation.uncovered_fill import choose_uncovered_fill, covered_row_classifier
+
+    info = {"requested": how, "chosen": "spreading"}
+    n_fit = sum(len(s) for s in parts)
+    uncovered = ~covered
+    if how == "spreading" or not uncovered[:n_fit].any() or (how == "auto" and scored is None):
+        return prop.proba_, info
+    fills = {"spreading": prop.proba_, "prior": prop.label_model_proba_}
+    if how == "classifier" or (how == "auto" and covered[:n_fit].any()):
+        valid = scored is not None
+        clf, info["classifier_C"] = covered_row_classifier(
+            _stack_features(features, parts), proba[:n_fit], covered[:n_fit], features["valid"] if valid else None,
+            ds.valid.gold if valid else None, random_state=random_state)
+        fills["classifier"] = clf.predict_proba(X)
+    if how == "auto":
+        rows = scored & uncovered
+        info["chosen"], info["valid_accuracy"] = choose_uncovered_fill({n: P[rows] for n, P in fills.items()},
+                                                                       gold[rows])
+        info["n_valid_uncovered"] = int(rows.sum())
+    else:
+        info["chosen"] = how
+    if info["chosen"] == "spreading":
+        return prop.proba_, info
+    return np.where(uncovered[:, None], fills[info["chosen"]], prop.proba_), info
 
 
 def model_name(model: LabelModel) -> str:
