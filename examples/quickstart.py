@@ -38,7 +38,9 @@ from labelmill.end_models.saved import load_end_model  # noqa: E402
 
 result = run(ds, "auto", propagate_labels=True, end_model="logreg", cache=False, out_dir="labelmill-out")
 em = result.metrics["end_model"]
+fill = result.metrics["train_labels"]["propagator"]["uncovered_fill"]  # spreading, prior or classifier
 print("train labels after propagation", round(result.metrics["train_labels"]["after"]["accuracy"], 3),
+      "(uncovered rows:", fill["chosen"] + ")",
       "| end model test accuracy", round(em["splits"]["test"]["accuracy"], 3), "learned from", em["teacher"]["name"])
 model = load_end_model("labelmill-out/model")    # the featurizer + the calibrated classifier
 print(model.predict_proba(ds.test.examples)[:3].round(3))  # new rows: (N, k) probabilities

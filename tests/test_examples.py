@@ -11,6 +11,7 @@ def test_quickstart_runs(capsys, tmp_path, monkeypatch):
     runpy.run_path(str(EXAMPLES / "quickstart.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "auto chose" in out and "subscribe" in out and "end model test accuracy" in out
+    assert "(uncovered rows: spreading)" in out  # youtube: spreading wins on valid (0.73 vs 0.60)
     assert (tmp_path / "labelmill-out" / "model" / "meta.json").exists()
 
 
