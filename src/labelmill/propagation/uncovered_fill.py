@@ -11,7 +11,6 @@ fill beats it by more than ``z`` binomial standard errors.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import DataFormatError
 
@@ -22,12 +21,11 @@ FILL_Z = 1.0
 FILL_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 
 
-def _rows(X, mask):
-    return X[np.flatnonzero(mask)] if sp.issparse(X) else X[mask]
-
-
 def covered_row_classifier(X, proba, covered, X_valid=None, y_valid=None, c_grid=FILL_C_GRID, random_state=0):
     """Soft-label logistic regression trained on the covered rows' label-model probabilities.
+
+    The end-model stage's own training (`end_models.training.train_end_model`) with only
+    ``C`` tuned: no ELR, no calibration.
 
     Parameters
     ----------
@@ -41,23 +39,14 @@ def covered_row_classifier(X, proba, covered, X_valid=None, y_valid=None, c_grid
     -------
     (fitted SoftLogisticRegression, chosen C)
     """
-    from ..end_models.soft_logreg import SoftLogisticRegression
+    from ..end_models.training import train_end_model
 
     covered = np.asarray(covered, dtype=bool)
     if not covered.any():
         raise DataFormatError("no covered rows to train the uncovered-row classifier on")
-    Xc, Yc = _rows(X, covered), np.asarray(proba, dtype=np.float64)[covered]
-    known = None if y_valid is None else np.asarray(y_valid) >= 0
-    if known is None or not known.any():
-        return SoftLogisticRegression(C=1.0, random_state=random_state).fit(Xc, Yc), 1.0
-    Xv, yv = _rows(X_valid, known), np.asarray(y_valid)[known]
-    best = None
-    for C in c_grid:
-        model = SoftLogisticRegression(C=C, random_state=random_state).fit(Xc, Yc)
-        acc = float((model.predict(Xv) == yv).mean())
-        if best is None or acc > best[0] + 1e-12:
-            best = (acc, model, C)
-    return best[1], best[2]
+    result = train_end_model(X, proba, covered, X_valid, y_valid, name="logreg", calibrate=False,
+                             random_state=random_state, train_rows="all", c_grid=c_grid, elr_grid=(0.0,))
+    return result.base, result.base.C
 
 
 def choose_uncovered_fill(candidates: dict, y, default: str = "spreading", z: float = FILL_Z):
