@@ -22,7 +22,6 @@ Writes ``benchmarks/results/end_models.md`` (each part's section replaced in pla
 
 from __future__ import annotations
 
-import argparse
 import resource
 import time
 import warnings
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_propagation import write_section
+from bench_propagation import run_parts
 
 ROOT = Path(__file__).resolve().parent
 TEXT_DATASETS = ["youtube", "sms", "trec", "semeval", "hausa", "spouse_small"]
@@ -170,19 +169,11 @@ def part_mlp(n: int = 100_000, d: int = 2 ** 18, nnz_per_row: int = 30, epochs: 
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", nargs="+", default=["datasets", "scale", "mlp"])
-    ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "data")
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "end_models.md")
-    args = ap.parse_args()
-    for part in args.part:
-        cmd = f"python benchmarks/bench_end_models.py --part {part}"
-        if part == "datasets":
-            write_section(args.out, "1. Text datasets, TF-IDF features", part_datasets(args.data), cmd)
-        elif part == "scale":
-            write_section(args.out, "2. Logistic regression at 1,000,000 x 2^18", part_scale(), cmd)
-        elif part == "mlp":
-            write_section(args.out, "3. MLP on a large sparse vocabulary", part_mlp(), cmd)
+    run_parts(__doc__, "bench_end_models.py", {
+        "datasets": ("1. Text datasets, TF-IDF features", lambda a: part_datasets(a.data)),
+        "scale": ("2. Logistic regression at 1,000,000 x 2^18", lambda a: part_scale()),
+        "mlp": ("3. MLP on a large sparse vocabulary", lambda a: part_mlp()),
+    }, ["datasets", "scale", "mlp"], ROOT / "results" / "end_models.md")
 
 
 if __name__ == "__main__":

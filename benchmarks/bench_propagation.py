@@ -168,27 +168,37 @@ def write_section(out: Path, title: str, body: str, command: str) -> None:
         tmp.write_text(text)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", nargs="+", default=["datasets", "sklearn", "scale"])
+def run_parts(description: str, script: str, parts: dict, default_parts: list, default_out: Path) -> None:
+    """The command line of a benchmark made of parts: each part named by ``--part``
+    rewrites its own section of the results file (``write_section``).
+
+    parts : {name: (section title, function(parsed args) -> markdown body)}
+    """
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", nargs="+", choices=list(parts), default=default_parts)
     ap.add_argument("--data", type=Path, default=ROOT.parent.parent / "shared" / "data")
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "propagation.md")
+    ap.add_argument("--out", type=Path, default=default_out)
     args = ap.parse_args()
     for part in args.part:
-        cmd = f"python benchmarks/bench_propagation.py --part {part}"
-        if part == "datasets":
-            write_section(args.out, "1. Text datasets, TF-IDF features", part_datasets(args.data), cmd)
-        elif part == "sklearn":
-            write_section(args.out, "2. Against scikit-learn LabelSpreading at 100,000 rows", part_sklearn(), cmd)
-        elif part == "scale":
-            write_section(args.out, "3. 1,000,000 rows x 384 dimensions", part_scale(), cmd)
-        elif part == "embeddings":
-            import os
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            write_section(args.out, "4. Text datasets, sentence embeddings",
-                          part_datasets(args.data, featurizer="embeddings"), cmd)
-        else:
-            ap.error(f"unknown part {part!r}")
+        title, body = parts[part]
+        write_section(args.out, title, body(args), f"python benchmarks/{script} --part {part}")
+
+
+def part_embeddings(data_dir: Path) -> str:
+    """Part 1 with sentence embeddings (the model ships in a pip package: no download)."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return part_datasets(data_dir, featurizer="embeddings")
+
+
+def main():
+    run_parts(__doc__, "bench_propagation.py", {
+        "datasets": ("1. Text datasets, TF-IDF features", lambda a: part_datasets(a.data)),
+        "sklearn": ("2. Against scikit-learn LabelSpreading at 100,000 rows", lambda a: part_sklearn()),
+        "scale": ("3. 1,000,000 rows x 384 dimensions", lambda a: part_scale()),
+        "embeddings": ("4. Text datasets, sentence embeddings", lambda a: part_embeddings(a.data)),
+    }, ["datasets", "sklearn", "scale"], ROOT / "results" / "propagation.md")
 
 
 if __name__ == "__main__":
