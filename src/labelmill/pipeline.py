@@ -48,6 +48,11 @@ def _fit_rows(ds: Dataset) -> tuple[str, list[Split]]:
     return "+".join(s.name for s in parts), parts
 
 
+def _gold_valid(ds: Dataset) -> Split | None:
+    """The valid split when it has gold labels (what choices on valid need), else None."""
+    return ds.valid if ds.valid is not None and ds.valid.has_gold else None
+
+
 def _stack_votes(splits: list[Split]) -> LabelMatrix:
     """The splits' votes one after the other (the split itself when there is one)."""
     return LabelMatrix.vstack([s.L for s in splits]) if len(splits) > 1 else splits[0].L
@@ -74,7 +79,7 @@ def fit_label_model(ds: Dataset, label_model: str | LabelModel = "auto", random_
     model = make_label_model(label_model, random_state=random_state) if isinstance(label_model, str) else label_model
     fit_name, parts = _fit_rows(ds)
     L_fit = _stack_votes(parts)
-    if isinstance(model, AutoLabelModel) and ds.valid is not None and ds.valid.has_gold:
+    if isinstance(model, AutoLabelModel) and _gold_valid(ds) is not None:
         model.fit(L_fit, L_valid=ds.valid.L, y_valid=ds.valid.gold)
     else:
         model.fit(L_fit)
@@ -200,7 +205,7 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
     else:
         fitted_featurizer = featurizer
     graph_splits = list(parts)
-    use_valid = tune and ds.valid is not None and ds.valid.has_gold and ds.valid not in parts
+    use_valid = tune and _gold_valid(ds) is not None and ds.valid not in parts
     if use_valid:
         graph_splits.append(ds.valid)
     X = _stack_features(features, graph_splits)
@@ -388,7 +393,7 @@ def choose_label_teacher(ds: Dataset, model: LabelModel, parts: list[Split], fea
 
     info = {"name": _own_name(model), "switched": False}
     others = getattr(model, "candidates_", None) or {}
-    valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
+    valid = _gold_valid(ds)
     if valid is None or not isinstance(model, AutoLabelModel) or len(others) < 2:
         return model, info
     L_fit = _stack_votes(parts)
@@ -408,7 +413,7 @@ def _run_end_model(ds, model, parts, prop, fitted_featurizer, features, name, pa
     ``prop`` is given; returns {"metrics", "result", "featurizer"}."""
     from .end_models.training import end_model_metrics, train_end_model
 
-    valid = ds.valid if ds.valid is not None and ds.valid.has_gold else None
+    valid = _gold_valid(ds)
     X = _stack_features(features, parts)
     if prop is not None:
         soft, covered, weights = prop.proba, np.ones(len(prop.proba), dtype=bool), prop.weights
