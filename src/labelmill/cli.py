@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -19,6 +20,23 @@ from .errors import LabelmillError
 from .label_models import LABEL_MODELS, make_label_model
 
 console = Console()
+
+
+@contextmanager
+def _stage_display():
+    """A transient spinner line naming the pipeline stage under way, with a bar where the
+    stage counts its steps; yields the ``progress(desc, done, total)`` function that
+    `pipeline.run` reports to."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as display:
+        task = display.add_task("starting", total=None)
+
+        def stage(desc, done, total):
+            display.update(task, description=desc, completed=done or 0, total=total)
+
+        yield stage
 err_console = Console(stderr=True)
 
 METRIC_COLUMNS = ("accuracy", "macro_f1", "f1", "coverage", "log_loss", "ece", "n")
@@ -158,7 +176,8 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
                    "with gold also scored as valid).")
 @click.option("--n-classes", type=int, default=None, help="Raw data mode: number of classes.")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
-@click.option("--n-jobs", type=int, default=None, help="Raw data mode: processes for Python LFs.")
+@click.option("--n-jobs", type=int, default=None,
+              help="Processes for Python LFs (raw data mode) and for the end-model fits (default: every core).")
 @click.option("--propagate", is_flag=True,
               help="Spread the label model's labels over a kNN graph of the examples to every train row.")
 @click.option("--featurizer", default="tfidf", show_default=True, type=click.Choice(["tfidf", "embeddings", "numeric"]),
@@ -213,14 +232,15 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
                               n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True)
     else:
         ds = _load(data_dir, demo)
-    with console.status(f"fitting label model {label_model!r} on {ds.name}..."):
+    with _stage_display() as stage:
         model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
         prop_params = {"n_neighbors": n_neighbors, "denoise": denoise, "denoise_fraction": denoise_fraction,
                        "uncovered_fill": uncovered_fill}
         result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed, propagate_labels=propagate,
                               featurizer=featurizer, propagation_params=prop_params,
                               cache=False if no_cache else None, end_model=end_model, mixup=mixup,
-                              self_train=self_train, train_rows=train_rows, teacher=teacher)
+                              self_train=self_train, train_rows=train_rows, teacher=teacher, n_jobs=n_jobs,
+                              progress=stage)
     info = result.metrics["label_model_info"]
     chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
     console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "

@@ -267,7 +267,8 @@ def model_name(model: LabelModel) -> str:
 def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path | None = None,
         random_state: int = 0, propagate_labels: bool = False, featurizer="tfidf", propagation_params=None,
         cache=None, end_model: str | None = None, end_model_params: dict | None = None, mixup: bool = False,
-        self_train: bool = False, train_rows: str = "auto", teacher: str = "auto") -> RunResult:
+        self_train: bool = False, train_rows: str = "auto", teacher: str = "auto",
+        n_jobs: int | None = None, progress=None) -> RunResult:
     """Fit, score and (optionally) write ``metrics.json`` and ``labels.parquet`` to out_dir.
 
     With ``propagate_labels`` the label model's probabilities are spread over a kNN graph
@@ -289,11 +290,21 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     model itself. The label model's own scores (``splits``, ``train_labels.before``) are
     unchanged by the choice.
 
+    ``n_jobs``: processes for the end-model fits that are independent of each other (the
+    teacher candidates, the settings tried on valid); None = every core. Results do not
+    depend on it.
+
+    ``progress``: None (long stages show their own tqdm bars), or a function
+    ``progress(desc, done, total)`` told as each stage starts (done and total None when the
+    stage has no count) and, for the end-model fits, after each fit.
+
     Files are written atomically, metrics last, so a run that stops early never
     leaves a half file.
     """
     if teacher not in ("auto", "label_model"):
         raise ValueError(f"teacher must be 'auto' or 'label_model', got {teacher!r}")
+    stage = progress if progress is not None else (lambda desc, done, total: None)
+    stage(f"fitting the label model on {ds.name}", None, None)
     model, fit_name, parts = fit_label_model(ds, label_model, random_state)
     metrics = {
         "dataset": ds.name,
@@ -317,11 +328,14 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     fitted_featurizer = features = None
     teacher_model, teacher_info = model, {"name": _own_name(model), "switched": False}
     if propagate_labels or end_model:
+        stage(f"computing {featurizer if isinstance(featurizer, str) else 'the'} features", None, None)
         fitted_featurizer, features = featurize_dataset(ds, featurizer, parts, cache=cache)
         if teacher == "auto":
-            teacher_model, teacher_info = choose_label_teacher(ds, model, parts, features, random_state)
+            teacher_model, teacher_info = choose_label_teacher(ds, model, parts, features, random_state, n_jobs,
+                                                               progress)
         extra["teacher"] = teacher_model
     if propagate_labels:
+        stage("propagating the labels over a kNN graph", None, None)
         prop = propagate(ds, teacher_model, fitted_featurizer, random_state=random_state, features=features,
                          **(propagation_params or {}))
         extra["propagation"] = prop
@@ -345,7 +359,7 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     if end_model:
         extra["end_model"] = _run_end_model(ds, teacher_model, parts, extra.get("propagation"), fitted_featurizer,
                                             features, end_model, end_model_params, mixup, self_train,
-                                            random_state, train_rows)
+                                            random_state, train_rows, n_jobs, progress)
         extra["end_model"]["metrics"]["teacher"] = teacher_info
         metrics["end_model"] = extra["end_model"]["metrics"]
     if out_dir is not None:
@@ -379,7 +393,7 @@ def _label_model_soft_labels(model, L_fit, label_covered):
 
 
 def choose_label_teacher(ds: Dataset, model: LabelModel, parts: list[Split], features: dict,
-                         random_state: int = 0):
+                         random_state: int = 0, n_jobs: int | None = None, progress=None):
     """The label model whose labels to train on: see `end_models.teacher.choose_teacher`.
 
     Only an `AutoLabelModel` fitted with valid gold has candidates to choose among;
@@ -402,13 +416,14 @@ def choose_label_teacher(ds: Dataset, model: LabelModel, parts: list[Split], fea
     ordered = {model.best_name_: model.best_model_, **{n: m for n, m in others.items() if n != model.best_name_}}
     cands = {n: (lambda m=m: _label_model_soft_labels(m, L_fit, label_covered)) for n, m in ordered.items()}
     choice = choose_teacher(cands, _stack_features(features, parts), features["valid"], valid.gold, label_covered,
-                            default=model.best_name_, random_state=random_state)
+                            default=model.best_name_, random_state=random_state, n_jobs=n_jobs,
+                            progress=progress)
     chosen = model if not choice.switched else others[choice.name]
     return chosen, {"name": choice.name, "switched": choice.switched, "selection": choice.scores}
 
 
 def _run_end_model(ds, model, parts, prop, fitted_featurizer, features, name, params, mixup, self_train,
-                   random_state, train_rows="auto"):
+                   random_state, train_rows="auto", n_jobs=None, progress=None):
     """Train and score the end model on ``model``'s labels, or on the propagated ones when
     ``prop`` is given; returns {"metrics", "result", "featurizer"}."""
     from .end_models.training import end_model_metrics, train_end_model
@@ -426,7 +441,8 @@ def _run_end_model(ds, model, parts, prop, fitted_featurizer, features, name, pa
     result = train_end_model(X, soft, covered, None if valid is None else features["valid"],
                              None if valid is None else valid.gold, name=name, sample_weight=weights, mixup=mixup,
                              self_train=self_train, params=params, random_state=random_state,
-                             label_covered=label_covered, train_rows=train_rows)
+                             label_covered=label_covered, train_rows=train_rows, n_jobs=n_jobs,
+                             progress=progress)
     scored = {s: (features[s], ds.splits[s].gold) for s in EVAL_SPLITS if s in ds.splits}
     m = end_model_metrics(result, scored, ds.n_classes)
     trained_on = ("propagated labels" if prop is not None else

@@ -58,9 +58,18 @@ def test_sms_end_model_learns_from_a_better_teacher(tmp_path):
     from labelmill.pipeline import run
 
     ds = load_wrench(DATA / "sms")
+    reports = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = run(ds, "auto", cache=False, end_model="logreg", out_dir=tmp_path)
+        r = run(ds, "auto", cache=False, end_model="logreg", out_dir=tmp_path,
+                progress=lambda *report: reports.append(report))
+    # the stages are reported in order; counted ones from 0 to their total
+    stages = list(dict.fromkeys(desc.split(" (")[0] for desc, _, _ in reports))
+    assert stages == ["fitting the label model on sms", "computing tfidf features", "choosing the teacher",
+                      "training the end model"]
+    for name in stages[2:]:
+        counts = [(done, total) for desc, done, total in reports if desc.startswith(name)]
+        assert counts[0][0] == 0 and counts[-1][0] == counts[-1][1] > 1
     m = json.loads((tmp_path / "metrics.json").read_text())
     lm, em = m["splits"]["test"], m["end_model"]["splits"]["test"]
     teacher = m["end_model"]["teacher"]

@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .training import train_end_model
+from .._parallel import ordered_map, resolve_n_jobs
+from .training import PARALLEL_MIN_ROWS, train_end_model
+
+#: from this many training rows the teacher choice shows a progress bar by default
+PROGRESS_MIN_ROWS = 20_000
 
 #: the quick end model that scores each candidate teacher
 PROXY_C_GRID = (1.0, 10.0)
@@ -37,7 +41,7 @@ class TeacherChoice:
 
 def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, default: str | None = None,
                    tolerance_se: float = 2.0, name: str = "logreg", random_state: int = 0,
-                   progress: bool | None = None) -> TeacherChoice:
+                   progress: bool | None = None, n_jobs: int | None = None) -> TeacherChoice:
     """Pick the candidate whose soft labels train the best end model on valid.
 
     Parameters
@@ -51,7 +55,10 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     tolerance_se : how many binomial standard errors of the default's valid accuracy
         another candidate must beat it by
     name : end model kind of the proxy ("logreg"; C in ``PROXY_C_GRID``, no ELR)
-    progress : a progress bar over the candidates (None = from 100,000 training rows)
+    progress : a progress bar over the candidates (None = from ``PROGRESS_MIN_ROWS`` training rows),
+        or a function ``progress(desc, done, total)`` (see `ordered_map`)
+    n_jobs : processes scoring candidates side by side (None = every core, but one
+        process below `training.PARALLEL_MIN_ROWS` rows); the choice does not depend on it
 
     Returns
     -------
@@ -67,28 +74,41 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     if n_valid == 0 or len(candidates) == 1:
         return TeacherChoice(name=default)
     order = [default] + [c for c in candidates if c != default]
-    seen: dict[bytes, str] = {}
-    scores, acc = [], {}
     n = X.shape[0]
-    show = progress if progress is not None else n >= 100_000
-    if show:
-        from tqdm.auto import tqdm
-        order = tqdm(order, desc="choosing the teacher", leave=False)
-    for cand in order:
+    show = progress if progress is not None else n >= PROGRESS_MIN_ROWS
+    same_as: dict[str, str] = {}
+
+    def labels_of(cand):
         soft = candidates[cand]
-        soft = np.asarray(soft() if callable(soft) else soft)
-        key = hashlib.sha256(soft.argmax(axis=1).astype(np.int32).tobytes()).digest()  # same hard labels
+        return np.asarray(soft() if callable(soft) else soft)
+
+    # first pass: which candidates' hard labels repeat an earlier one's (only hashes are
+    # kept, so that one candidate's (N, k) labels are held at a time per process)
+    seen: dict[bytes, str] = {}
+    for cand in order:
+        key = hashlib.sha256(labels_of(cand).argmax(axis=1).astype(np.int32).tobytes()).digest()
         if key in seen:
-            scores.append({"name": cand, "same_labels_as": seen[key]})
-            continue
-        seen[key] = cand
-        r = train_end_model(X, soft, np.ones(n, dtype=bool), X_valid, y_valid, name=name, calibrate=False,
-                            params={"elr": 0.0}, random_state=random_state, label_covered=label_covered,
-                            c_grid=PROXY_C_GRID)
-        acc[cand] = max(h["valid_accuracy"] for h in r.history)
-        scores.append({"name": cand, "valid_accuracy": acc[cand]})
+            same_as[cand] = seen[key]
+        else:
+            seen[key] = cand
+    unique = [c for c in order if c not in same_as]
+    workers = 1 if n_jobs is None and n < PARALLEL_MIN_ROWS else min(resolve_n_jobs(n_jobs), len(unique))
+    acc = dict(ordered_map(_proxy_accuracy, ((c, X, labels_of(c), X_valid, y_valid, label_covered, name, random_state)
+                                             for c in unique),
+                           n_jobs=workers, progress=show, desc=f"choosing the teacher ({len(unique)} candidates)",
+                           total=len(unique)))
+    scores = [{"name": c, "same_labels_as": same_as[c]} if c in same_as else {"name": c, "valid_accuracy": acc[c]}
+              for c in order]
     best = max(acc, key=lambda c: (acc[c], c == default))
     p = acc[default]
     margin = tolerance_se * np.sqrt(max(p * (1 - p), 1.0 / n_valid) / n_valid)
     chosen = best if acc[best] > p + margin else default
     return TeacherChoice(name=chosen, scores=scores, switched=chosen != default)
+
+
+def _proxy_accuracy(cand, X, soft, X_valid, y_valid, label_covered, name, random_state):
+    """(cand, best valid accuracy of the quick end model trained on ``soft``)."""
+    r = train_end_model(X, soft, np.ones(X.shape[0], dtype=bool), X_valid, y_valid, name=name, calibrate=False,
+                        params={"elr": 0.0}, random_state=random_state, label_covered=label_covered,
+                        c_grid=PROXY_C_GRID, n_jobs=1, progress=False)
+    return cand, max(h["valid_accuracy"] for h in r.history)

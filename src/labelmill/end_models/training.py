@@ -6,11 +6,13 @@ self-training, calibration) live in their own modules and work on their own too.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._parallel import ordered_map, resolve_n_jobs
 from ..evaluation import classification_metrics
 from . import make_end_model
 from .calibration import CalibratedClassifier, reliability_diagram
@@ -80,10 +82,39 @@ def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered
     return out
 
 
+#: below this many training rows the settings are fitted in this process
+PARALLEL_MIN_ROWS = 2_000
+#: rows x settings from which the fits show a progress bar by default
+PROGRESS_MIN_WORK = 200_000
+
+
+def _workers(n_jobs, n_rows: int, n_settings: int) -> int:
+    """Processes to fit ``n_settings`` settings on ``n_rows`` rows with."""
+    if n_settings < 2 or (n_jobs is None and n_rows < PARALLEL_MIN_ROWS):
+        return 1
+    return min(resolve_n_jobs(n_jobs), n_settings)
+
+
+def _fit_setting(name, params, X, Y, rows, sample_weight, X_valid, y_valid):
+    """Fit one setting on the rows in ``rows``.
+
+    Returns (fitted model, valid accuracy, warnings raised while fitting): a worker
+    process's warnings would otherwise never reach the user, so they travel back."""
+    model = make_end_model(name, **params)
+    fit_kw = {"sample_weight": None if sample_weight is None else sample_weight[rows]}
+    if name == "mlp" and X_valid is not None:
+        fit_kw.update(X_valid=X_valid, y_valid=y_valid)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(_rows(X, rows), Y[rows], **fit_kw)
+    return model, _valid_accuracy(model, X_valid, y_valid), [(w.message, w.category) for w in caught]
+
+
 def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: str = "logreg",
                     sample_weight=None, mixup: bool = False, self_train: bool = False, calibrate: bool = True,
                     params: dict | None = None, random_state: int = 0, label_covered=None,
-                    train_rows: str = "auto", c_grid=C_GRID, elr_grid=ELR_GRID) -> EndModelResult:
+                    train_rows: str = "auto", c_grid=C_GRID, elr_grid=ELR_GRID, n_jobs: int | None = None,
+                    progress=None) -> EndModelResult:
     """Fit an end model on (N, k) soft labels.
 
     Parameters
@@ -108,6 +139,11 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     train_rows : "auto" (try all ``covered`` rows and only the label-covered ones, keep
         the better on valid), "all" or "covered"
     c_grid, elr_grid : the values of C and of the ELR strength tried on valid
+    n_jobs : processes for fitting the settings side by side (None = every core, but one
+        process for small data, where starting workers costs more than it saves; see
+        `_workers`). The result does not depend on it.
+    progress : a progress bar over the settings (None = when rows x settings is at least
+        ``PROGRESS_MIN_WORK``), or a function ``progress(desc, done, total)`` (see `ordered_map`)
 
     Returns
     -------
@@ -128,16 +164,25 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     else:
         X_valid = y_valid = None
     Y = np.asarray(soft_labels)
+    settings = _candidates(name, params, X_valid is not None, covered, label_covered, train_rows, c_grid, elr_grid)
+    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    workers = _workers(n_jobs, X.shape[0], len(settings))
+    show = progress if progress is not None else X.shape[0] * len(settings) >= PROGRESS_MIN_WORK
+    # the slowest fits (ELR, weak regularisation) go first so that no worker is left with
+    # one long fit at the end; results are put back in the settings' order
+    order = sorted(range(len(settings)), key=lambda i: (-settings[i][1].get("elr", 0.0), -settings[i][1].get("C", 0.0)))
+    done = ordered_map(_fit_setting, ((name, settings[i][1], X, Y, settings[i][2], weights, X_valid, y_valid)
+                                      for i in order),
+                       n_jobs=workers, progress=show, desc=f"training the end model ({len(settings)} settings)",
+                       total=len(settings))
+    fitted = [None] * len(settings)
+    for i, r in zip(order, done):
+        fitted[i] = r
     history = []
     best = None
-    for desc, p, rows in _candidates(name, params, X_valid is not None, covered, label_covered, train_rows,
-                                     c_grid, elr_grid):
-        model = make_end_model(name, **p)
-        fit_kw = {"sample_weight": None if sample_weight is None else np.asarray(sample_weight, dtype=float)[rows]}
-        if name == "mlp" and X_valid is not None:
-            fit_kw.update(X_valid=X_valid, y_valid=y_valid)
-        model.fit(_rows(X, rows), Y[rows], **fit_kw)
-        acc = _valid_accuracy(model, X_valid, y_valid)
+    for (desc, p, rows), (model, acc, caught) in zip(settings, fitted):
+        for message, category in caught:
+            warnings.warn(message, category, stacklevel=2)
         history.append({"stage": "fit", **desc, "valid_accuracy": acc})
         if best is None or acc > best[0] + 1e-12:
             best = (acc, dict(p, **{k: desc[k] for k in ("rows", "elr") if k in desc}), model, rows)

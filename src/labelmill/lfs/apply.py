@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import math
 import multiprocessing as mp
-import os
 import time
 import traceback
 from collections import deque
@@ -24,6 +23,7 @@ from functools import partial
 import numpy as np
 import pyarrow as pa
 
+from .._parallel import resolve_n_jobs
 from ..errors import LabelingFunctionError
 from ..matrix import ABSTAIN, LabelMatrix
 from . import _regex
@@ -92,18 +92,6 @@ def _check_lfs(lfs) -> list:
                                         f"and {i}); LF names must be unique", lf_name=lf.name)
         seen[lf.name] = i
     return lfs
-
-
-def _resolve_n_jobs(n_jobs) -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if n_jobs is None:
-        return cpus
-    n_jobs = int(n_jobs)
-    if n_jobs < 0:
-        return max(1, cpus + 1 + n_jobs)
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be a positive number of processes, -1 for all cores, or None")
-    return n_jobs
 
 
 def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None, cache=True,
@@ -181,7 +169,7 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
         t = time.perf_counter()
         cols = sorted({f for j in todo_vec for f in lfs[j].fields})
         parts = {j: [] for j in todo_vec}
-        threads = min(_resolve_n_jobs(n_jobs), len(todo_vec))
+        threads = min(resolve_n_jobs(n_jobs), len(todo_vec))
         # Arrow compute (RE2, comparisons) releases the GIL: run the LFs of a batch in threads
         pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
         try:
@@ -207,7 +195,7 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
     if todo_py:
         t = time.perf_counter()
         py_votes, errs, examples = _run_python(lfs, todo_py, source, n_classes, on_error,
-                                               _resolve_n_jobs(n_jobs), batch_size or PY_BATCH, progress)
+                                               resolve_n_jobs(n_jobs), batch_size or PY_BATCH, progress)
         for c, j in enumerate(todo_py):
             votes[j] = py_votes[:, c].copy()
             if errs[c]:
