@@ -9,6 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from labelmill import load_wrench
+from labelmill._parallel import resolve_n_jobs
 from labelmill.end_models.teacher import choose_teacher
 from labelmill.end_models.training import train_end_model
 from labelmill.features import TfidfFeaturizer
@@ -59,3 +60,14 @@ def test_a_warning_raised_in_a_worker_reaches_the_caller(sms):
         train_end_model(X, soft["moments"], np.ones(len(X.indptr) - 1, bool), Xv, ds.valid.gold,
                         params={"max_iter": 2, "elr": 0.0}, c_grid=(1.0, 10.0), n_jobs=2, calibrate=False)
     assert sum(issubclass(w.category, ConvergenceWarning) for w in caught) == 2
+
+
+def test_small_fits_stay_in_this_process_unless_asked(sms):
+    from labelmill.end_models.training import PARALLEL_MIN_WORK, fit_workers
+
+    _, X, *_ = sms  # sms: 4571 rows x 43,642 TF-IDF columns, 2 classes
+    assert fit_workers(None, X, 2, 20) == min(resolve_n_jobs(None), 20)
+    assert fit_workers(None, X[:100, :100], 2, 20) == 1  # 100 columns: starting workers would not pay
+    assert fit_workers(2, X[:100, :100], 2, 20) == 2  # asked for
+    assert fit_workers(2, X, 2, 1) == 1  # nothing to share
+    assert fit_workers(None, np.zeros((10, 10)), 6, 5) == 1 and PARALLEL_MIN_WORK > 10 * 10 * 6

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._parallel import ordered_map, resolve_n_jobs
-from .training import PARALLEL_MIN_ROWS, train_end_model
+from .._parallel import ordered_map
+from .training import fit_workers, train_end_model
 
 #: from this many training rows the teacher choice shows a progress bar by default
 PROGRESS_MIN_ROWS = 20_000
@@ -58,7 +58,7 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     progress : a progress bar over the candidates (None = from ``PROGRESS_MIN_ROWS`` training rows),
         or a function ``progress(desc, done, total)`` (see `ordered_map`)
     n_jobs : processes scoring candidates side by side (None = every core, but one
-        process below `training.PARALLEL_MIN_ROWS` rows); the choice does not depend on it
+        process for small data, see `training.fit_workers`); the choice does not depend on it
 
     Returns
     -------
@@ -86,13 +86,16 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
     # kept, so that one candidate's (N, k) labels are held at a time per process)
     seen: dict[bytes, str] = {}
     for cand in order:
-        key = hashlib.sha256(labels_of(cand).argmax(axis=1).astype(np.int32).tobytes()).digest()
+        soft = labels_of(cand)
+        n_classes = soft.shape[1]
+        key = hashlib.sha256(soft.argmax(axis=1).astype(np.int32).tobytes()).digest()
         if key in seen:
             same_as[cand] = seen[key]
         else:
             seen[key] = cand
     unique = [c for c in order if c not in same_as]
-    workers = 1 if n_jobs is None and n < PARALLEL_MIN_ROWS else min(resolve_n_jobs(n_jobs), len(unique))
+    del soft
+    workers = fit_workers(n_jobs, X, n_classes, len(unique))
     acc = dict(ordered_map(_proxy_accuracy, ((c, X, labels_of(c), X_valid, y_valid, label_covered, name, random_state)
                                              for c in unique),
                            n_jobs=workers, progress=show, desc=f"choosing the teacher ({len(unique)} candidates)",

@@ -82,17 +82,27 @@ def _candidates(name: str, params: dict, has_valid: bool, covered, label_covered
     return out
 
 
-#: below this many training rows the settings are fitted in this process
-PARALLEL_MIN_ROWS = 2_000
+#: below this much work per L-BFGS step (see `fit_workers`) the fits run in this process:
+#: starting workers would cost more than it saves
+PARALLEL_MIN_WORK = 300_000
 #: rows x settings from which the fits show a progress bar by default
 PROGRESS_MIN_WORK = 200_000
 
 
-def _workers(n_jobs, n_rows: int, n_settings: int) -> int:
-    """Processes to fit ``n_settings`` settings on ``n_rows`` rows with."""
-    if n_settings < 2 or (n_jobs is None and n_rows < PARALLEL_MIN_ROWS):
+def fit_workers(n_jobs, X, n_classes: int, n_fits: int) -> int:
+    """Processes for ``n_fits`` independent logistic-regression fits on X (N, d).
+
+    With ``n_jobs=None``, one process unless a fit is big enough to pay for the workers:
+    an L-BFGS step costs about one pass over X's non-zeros per class column plus ten
+    passes over the d x columns parameters (the solver's history)."""
+    if n_fits < 2:
         return 1
-    return min(resolve_n_jobs(n_jobs), n_settings)
+    if n_jobs is None:
+        cols = 1 if n_classes <= 2 else n_classes
+        nnz = X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
+        if (nnz + 10 * X.shape[1]) * cols < PARALLEL_MIN_WORK:
+            return 1
+    return min(resolve_n_jobs(n_jobs), n_fits)
 
 
 def _fit_setting(name, params, X, Y, rows, sample_weight, X_valid, y_valid):
@@ -141,7 +151,7 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     c_grid, elr_grid : the values of C and of the ELR strength tried on valid
     n_jobs : processes for fitting the settings side by side (None = every core, but one
         process for small data, where starting workers costs more than it saves; see
-        `_workers`). The result does not depend on it.
+        `fit_workers`). The result does not depend on it.
     progress : a progress bar over the settings (None = when rows x settings is at least
         ``PROGRESS_MIN_WORK``), or a function ``progress(desc, done, total)`` (see `ordered_map`)
 
@@ -166,7 +176,7 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     Y = np.asarray(soft_labels)
     settings = _candidates(name, params, X_valid is not None, covered, label_covered, train_rows, c_grid, elr_grid)
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    workers = _workers(n_jobs, X.shape[0], len(settings))
+    workers = fit_workers(n_jobs, X, Y.shape[1], len(settings))
     show = progress if progress is not None else X.shape[0] * len(settings) >= PROGRESS_MIN_WORK
     # the slowest fits (ELR, weak regularisation) go first so that no worker is left with
     # one long fit at the end; results are put back in the settings' order
