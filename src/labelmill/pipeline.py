@@ -179,7 +179,8 @@ def featurize_dataset(ds: Dataset, featurizer="tfidf", fit_splits=None, cache=No
 
 
 def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: int = 0, cache=None,
-              features=None, tune: bool = True, uncovered_fill: str = "auto", **params) -> PropagationResult:
+              features=None, tune: bool = True, uncovered_fill: str = "auto", progress=None,
+              n_jobs: int | None = None, **params) -> PropagationResult:
     """Spread the label model's probabilities over a kNN graph of the fitted rows.
 
     The graph spans the fitted rows and, when it has gold, the valid split; spreading
@@ -192,6 +193,9 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
     rows, `covered_row_classifier`) or "auto": spreading unless another fill is more
     accurate on the valid split's uncovered rows by more than ``FILL_Z`` standard errors
     (`choose_uncovered_fill`; spreading without valid gold).
+
+    ``progress``, ``n_jobs``: for the classifier's fits (see `train_end_model`); ``n_jobs``
+    also sets the propagator's threads for an approximate graph unless ``params`` does.
     """
     from .propagation import LabelPropagator, select_propagator
     from .propagation.uncovered_fill import FILLS
@@ -214,6 +218,8 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
     covered = np.diff(L.indptr) > 0
     prior = np.asarray(model.class_balance_, dtype=float)
     params.setdefault("random_state", random_state)
+    if n_jobs is not None:
+        params.setdefault("n_jobs", n_jobs)
     n_fit = sum(len(s) for s in parts)
     if use_valid:
         gold = np.concatenate([np.full(n_fit, -1), ds.valid.gold])
@@ -223,14 +229,15 @@ def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: 
         prop, selection = LabelPropagator(**params).fit(X, proba, covered, L=L, class_prior=prior), []
     filled, fill_info = _fill_uncovered(ds, parts, features, X, prop, proba, covered, uncovered_fill,
                                         (scored & (gold >= 0)) if use_valid else None,
-                                        gold if use_valid else None, random_state)
+                                        gold if use_valid else None, random_state, progress, n_jobs)
     return PropagationResult(proba=filled[:n_fit], label_model_proba=prop.label_model_proba_[:n_fit],
                              covered=covered[:n_fit], denoise_scores=prop.denoise_scores_[:n_fit],
                              weights=prop.weights_[:n_fit], propagator=prop, featurizer=fitted_featurizer,
                              features=features, selection=selection, uncovered_fill=fill_info)
 
 
-def _fill_uncovered(ds, parts, features, X, prop, proba, covered, how, scored, gold, random_state):
+def _fill_uncovered(ds, parts, features, X, prop, proba, covered, how, scored, gold, random_state, progress=None,
+                    n_jobs=None):
     """Probabilities of every graph row with the uncovered ones filled as ``how`` says
     (see `propagate`); ``scored`` marks the rows whose ``gold`` may choose (None: no
     valid gold). Returns ((N, k) probabilities, the ``uncovered_fill`` info dict)."""
@@ -246,7 +253,7 @@ def _fill_uncovered(ds, parts, features, X, prop, proba, covered, how, scored, g
         valid = scored is not None
         clf, info["classifier_C"] = covered_row_classifier(
             _stack_features(features, parts), proba[:n_fit], covered[:n_fit], features["valid"] if valid else None,
-            ds.valid.gold if valid else None, random_state=random_state)
+            ds.valid.gold if valid else None, random_state=random_state, progress=progress, n_jobs=n_jobs)
         fills["classifier"] = clf.predict_proba(X)
     if how == "auto":
         rows = scored & uncovered
@@ -337,7 +344,7 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     if propagate_labels:
         stage("propagating the labels over a kNN graph", None, None)
         prop = propagate(ds, teacher_model, fitted_featurizer, random_state=random_state, features=features,
-                         **(propagation_params or {}))
+                         progress=progress, n_jobs=n_jobs, **(propagation_params or {}))
         extra["propagation"] = prop
         gold = np.concatenate([s.gold for s in parts])
         before = model.predict_proba(_stack_votes(parts))

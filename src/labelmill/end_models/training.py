@@ -124,7 +124,7 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
                     sample_weight=None, mixup: bool = False, self_train: bool = False, calibrate: bool = True,
                     params: dict | None = None, random_state: int = 0, label_covered=None,
                     train_rows: str = "auto", c_grid=C_GRID, elr_grid=ELR_GRID, n_jobs: int | None = None,
-                    progress=None) -> EndModelResult:
+                    progress=None, progress_desc: str = "training the end model") -> EndModelResult:
     """Fit an end model on (N, k) soft labels.
 
     Parameters
@@ -153,7 +153,8 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
         process for small data, where starting workers costs more than it saves; see
         `fit_workers`). The result does not depend on it.
     progress : a progress bar over the settings (None = when rows x settings is at least
-        ``PROGRESS_MIN_WORK``), or a function ``progress(desc, done, total)`` (see `ordered_map`)
+        ``PROGRESS_MIN_WORK``), or a function ``progress(desc, done, total)`` (see `ordered_map`);
+        ``progress_desc`` names the work in it
 
     Returns
     -------
@@ -183,7 +184,7 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     order = sorted(range(len(settings)), key=lambda i: (-settings[i][1].get("elr", 0.0), -settings[i][1].get("C", 0.0)))
     done = ordered_map(_fit_setting, ((name, settings[i][1], X, Y, settings[i][2], weights, X_valid, y_valid)
                                       for i in order),
-                       n_jobs=workers, progress=show, desc=f"training the end model ({len(settings)} settings)",
+                       n_jobs=workers, progress=show, desc=f"{progress_desc} ({len(settings)} settings)",
                        total=len(settings))
     fitted = [None] * len(settings)
     for i, r in zip(order, done):

@@ -21,7 +21,8 @@ FILL_Z = 1.0
 FILL_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
 
 
-def covered_row_classifier(X, proba, covered, X_valid=None, y_valid=None, c_grid=FILL_C_GRID, random_state=0):
+def covered_row_classifier(X, proba, covered, X_valid=None, y_valid=None, c_grid=FILL_C_GRID, random_state=0,
+                           progress=None, n_jobs=None):
     """Soft-label logistic regression trained on the covered rows' label-model probabilities.
 
     The end-model stage's own training (`end_models.training.train_end_model`) with only
@@ -34,6 +35,7 @@ def covered_row_classifier(X, proba, covered, X_valid=None, y_valid=None, c_grid
     covered : (N,) bool
     X_valid, y_valid : optional valid features and gold (-1 = unknown) to choose ``C`` among
         ``c_grid`` by accuracy; without gold ``C`` = 1
+    progress, n_jobs : as in `train_end_model`
 
     Returns
     -------
@@ -45,7 +47,9 @@ def covered_row_classifier(X, proba, covered, X_valid=None, y_valid=None, c_grid
     if not covered.any():
         raise DataFormatError("no covered rows to train the uncovered-row classifier on")
     result = train_end_model(X, proba, covered, X_valid, y_valid, name="logreg", calibrate=False,
-                             random_state=random_state, train_rows="all", c_grid=c_grid, elr_grid=(0.0,))
+                             random_state=random_state, train_rows="all", c_grid=c_grid, elr_grid=(0.0,),
+                             progress=progress, progress_desc="fitting the uncovered-row classifier",
+                             n_jobs=n_jobs)
     return result.base, result.base.C
 
 
