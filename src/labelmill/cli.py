@@ -29,6 +29,9 @@ def _stage_display():
     `pipeline.run` reports to."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    if not console.is_terminal:  # a log file gets the tables, not a redrawn status line
+        yield lambda desc, done, total: None
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as display:
         task = display.add_task("starting", total=None)
