@@ -237,3 +237,21 @@ def test_run_passes_label_model_parameters(tmp_path):
     _assert_bad(invoke("run", "--demo", "--label-model", "dawid_skene", "--param", "nope=1"),
                 "has no parameter 'nope'", "smoothing")
     _assert_bad(invoke("run", "--demo", "--param", "abstain"), "KEY=VALUE")
+
+
+def test_a_terminal_sees_the_stage_under_way(tmp_path, monkeypatch):
+    """On a terminal the run names each stage as it starts, with a count over the fits."""
+    import io
+
+    from rich.console import Console
+
+    import labelmill.cli as cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=screen, force_terminal=True, width=120))
+    r = invoke("run", "--demo", "--end-model", "logreg", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    shown = screen.getvalue()
+    for stage in ("choosing the teacher", "training the end model (20 settings)"):
+        assert stage in shown
+    assert "20/20" in shown
