@@ -54,16 +54,13 @@ def ordered_map(fn, args, n_jobs: int = 1, progress=False, desc: str = "", total
         if report is not None:
             report(desc, len(out), total)
 
-    try:
-        if n_jobs <= 1:
-            for a in args:
-                done(fn(*a))
-        else:
-            from joblib import Parallel, delayed
+    from joblib import Parallel, delayed
 
-            for r in Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
-                    delayed(fn)(*a) for a in args):
-                done(r)
+    try:
+        # n_jobs=1 runs in this process, one item at a time
+        for r in Parallel(n_jobs=max(1, n_jobs), return_as="generator", pre_dispatch="2*n_jobs")(
+                delayed(fn)(*a) for a in args):
+            done(r)
         return out
     finally:
         if bar is not None:

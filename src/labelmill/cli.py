@@ -20,6 +20,7 @@ from .errors import LabelmillError
 from .label_models import LABEL_MODELS, make_label_model
 
 console = Console()
+err_console = Console(stderr=True)
 
 
 @contextmanager
@@ -40,7 +41,7 @@ def _stage_display():
             display.update(task, description=desc, completed=done or 0, total=total)
 
         yield stage
-err_console = Console(stderr=True)
+
 
 METRIC_COLUMNS = ("accuracy", "macro_f1", "f1", "coverage", "log_loss", "ece", "n")
 
