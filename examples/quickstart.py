@@ -15,7 +15,9 @@ print("auto chose", auto.best_name_, "test accuracy", (auto.predict(ds.test.L) =
 
 # crowd data comes long: one row per (item, annotator, label)
 votes = L.to_long()                               # columns row, source, label
-L2 = lm.LabelMatrix.from_long(votes, item="row", source="source", label="label")
+L2 = lm.LabelMatrix.from_long(votes, item="row", source="source", label="label",
+                              items=range(L.n_rows), source_names=L.source_names)  # keep L's rows and columns
+assert L2 == L
 print(DawidSkene().fit(L2).predict_proba(L2)[:3].round(3))
 
 # labeling functions over raw rows

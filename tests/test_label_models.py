@@ -603,3 +603,47 @@ def test_auto_progress_bar_is_optional(capsys):
     err = capsys.readouterr().err
     assert "auto:" in err
     np.testing.assert_allclose(AutoLabelModel(progress=False).fit(L).predict_proba(L), P)
+
+
+# ---------------------------------------------------------------------- sources matched by name
+@pytest.mark.parametrize("name", ["majority", "dawid_skene", "moments", "auto"])
+def test_predict_matches_sources_by_name(name):
+    """Votes with the same sources in another column order give the same probabilities;
+    votes from other sources are refused instead of being read by position."""
+    ds = load_demo()
+    model = make_label_model(name).fit(ds.train.L)
+    P = model.predict_proba(ds.test.L)
+    shuffled = ds.test.L.select_sources(list(ds.test.L.source_names)[::-1])
+    np.testing.assert_allclose(model.predict_proba(shuffled), P)
+    renamed = LabelMatrix.from_dense(ds.test.L.to_dense(), source_names=[f"lf{j}" for j in range(10)])
+    with pytest.raises(InvalidVotesError, match="fitted on other sources.*lacks"):
+        model.predict_proba(renamed)
+    # an unnamed dense array is read by position, as scikit-learn reads a bare array
+    np.testing.assert_allclose(model.predict_proba(ds.test.L.to_dense()), P)
+
+
+def test_auto_valid_votes_matched_by_name_and_gold_checked():
+    ds = load_demo()
+    ref = AutoLabelModel().fit(ds.train.L, L_valid=ds.valid.L, y_valid=ds.valid.gold)
+    Lv = ds.valid.L.select_sources(list(ds.valid.L.source_names)[::-1])
+    y_nan = ds.valid.gold.astype(float)
+    y_nan[:5] = np.nan  # a pandas gold column with missing values: NaN = unknown
+    a = AutoLabelModel().fit(ds.train.L, L_valid=Lv, y_valid=ds.valid.gold)
+    assert a.best_name_ == ref.best_name_ and a.scores_ == ref.scores_
+    AutoLabelModel().fit(ds.train.L, L_valid=ds.valid.L, y_valid=y_nan)
+    bad = [({"y_valid": ds.valid.gold}, "without L_valid"),
+           ({"L_valid": ds.valid.L, "y_valid": np.full(ds.valid.L.n_rows, 2)}, r"row 0 is 2, outside \[-1, 1\]"),
+           ({"L_valid": ds.valid.L, "y_valid": ds.valid.gold[:-1]}, "120 rows but y_valid has 119"),
+           ({"L_valid": ds.valid.L, "y_valid": ds.valid.gold + 0.5}, "must hold class ids"),
+           ({"L_valid": ds.valid.L.select_sources([0, 1]), "y_valid": ds.valid.gold}, "2 sources but the training")]
+    for kwargs, message in bad:
+        with pytest.raises(ValueError, match=message):
+            AutoLabelModel().fit(ds.train.L, **kwargs)
+
+
+def test_zero_class_balance_and_negative_smoothing():
+    ds = load_demo()
+    P = MomentMatching().fit(ds.train.L, class_balance=[0, 1]).predict_proba(ds.test.L)
+    assert np.isfinite(P).all() and (P.argmax(axis=1) == 1).all()
+    with pytest.raises(ValueError, match="smoothing must be a number >= 0"):
+        DawidSkene(smoothing=-1).fit(ds.train.L)

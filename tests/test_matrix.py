@@ -382,3 +382,46 @@ def test_errors_are_value_errors():
     # callers can catch the whole family as ValueError
     with pytest.raises(ValueError):
         LabelMatrix.from_dense([[0, 9]], n_classes=2)
+
+
+# ------------------------------------------------------------------ index checks
+def test_from_coo_refuses_non_integer_indices_and_conflicting_sizes():
+    with pytest.raises(InvalidVotesError, match="row indices must be integers; entry 0 is 0.7"):
+        LabelMatrix.from_coo([0.7, 1.9], [0, 0], [1, 0], n_rows=3, n_classes=2)
+    with pytest.raises(InvalidVotesError, match="source indices must be integers"):
+        LabelMatrix.from_coo([0, 1], [0, np.nan], [1, 0], n_rows=3, n_classes=2)
+    with pytest.raises(InvalidVotesError, match="n_sources=4 but 1 source names"):
+        LabelMatrix.from_coo([0], [0], [1], n_rows=1, n_classes=2, n_sources=4, source_names=["a"])
+    whole = LabelMatrix.from_coo(np.array([0.0, 1.0]), np.array([0, 1], dtype=np.uint8), [1, 0], n_rows=2, n_classes=2)
+    assert whole.to_dense().tolist() == [[1, -1], [-1, 0]]
+
+
+def test_row_and_source_selection_edge_cases(L3):
+    assert L3[1] == L3[[1]] and L3[np.int64(-1)].nnz == 0
+    assert L3[[]].shape == (0, 3)
+    with pytest.raises(InvalidVotesError, match="no source named 'nope'"):
+        L3.select_sources(["nope"])
+    with pytest.raises(InvalidVotesError, match="out of range"):
+        L3.select_sources([3])
+    with pytest.raises(InvalidVotesError, match="same source twice"):
+        L3.select_sources([0, "source_0"])
+    assert L3.select_sources("source_2").source_names == ("source_2",)
+
+
+def test_long_round_trip_and_natural_source_order():
+    names = [f"w{j}" for j in range(12)]
+    dense = np.random.default_rng(0).integers(-1, 2, size=(30, 12))
+    dense[4] = -1  # an item without votes
+    L = LabelMatrix.from_dense(dense, source_names=names)
+    back = LabelMatrix.from_long(L.to_long(), item="row", items=range(L.n_rows), source_names=L.source_names)
+    assert back == L
+    # without names the sources come in natural order (w2 before w10)
+    assert LabelMatrix.from_long(L.to_long(), item="row").source_names == tuple(names)
+    with pytest.raises(InvalidVotesError, match="items lists 0 more than once"):
+        LabelMatrix.from_long(L.to_long(), item="row", items=[0, 0, 1])
+
+
+def test_from_dense_of_a_label_matrix_checks_its_arguments(L3):
+    assert LabelMatrix.from_dense(L3) is L3
+    with pytest.raises(InvalidVotesError, match="has 3 classes, n_classes=5"):
+        LabelMatrix.from_dense(L3, n_classes=5)

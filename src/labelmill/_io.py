@@ -26,10 +26,19 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file owner-only (0600); give it the mode a plain open()
+        # would: the existing file's, or 0666 minus the umask
+        os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _json_default(o):

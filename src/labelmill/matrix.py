@@ -8,6 +8,7 @@ every dense view.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -75,8 +76,8 @@ class LabelMatrix:
         # Signed integer inputs are used as they are (no int64 copy of every vote: at
         # millions of votes those copies dominate time and peak memory); anything else
         # is converted exactly as before.
-        rows = _as_signed(rows)
-        sources = _as_signed(sources)
+        rows = _as_signed(rows, "row indices")
+        sources = _as_signed(sources, "source indices")
         labels = np.asarray(labels).ravel()
         if labels.dtype.kind != "i":
             labels = _as_integer_votes(labels, what="votes")
@@ -86,6 +87,8 @@ class LabelMatrix:
             if n_sources is None:
                 n_sources = int(sources.max()) + 1 if len(sources) else 0
             source_names = [f"source_{j}" for j in range(n_sources)]
+        elif n_sources is not None and n_sources != len(source_names):
+            raise InvalidVotesError(f"n_sources={n_sources} but {len(source_names)} source names were given")
         m = len(source_names)
         _check_range(labels, n_classes, lambda i: f"{_describe_row(int(rows[i]), row_ids)}, source "
                      f"{source_names[int(sources[i])]!r}" if 0 <= sources[i] < m else f"vote {i}")
@@ -128,6 +131,11 @@ class LabelMatrix:
         row_ids : sequence of N ids, optional; used only to name rows in errors.
         """
         if isinstance(L, LabelMatrix):
+            if n_classes is not None and n_classes != L.n_classes:
+                raise InvalidVotesError(f"the label matrix has {L.n_classes} classes, n_classes={n_classes} was given")
+            if source_names is not None and tuple(map(str, source_names)) != L.source_names:
+                raise InvalidVotesError("source_names differ from the label matrix's own; "
+                                        "use select_sources to reorder or pick sources")
             return L
         if isinstance(L, list):
             lengths = {len(r) if hasattr(r, "__len__") else -1 for r in L}
@@ -172,7 +180,8 @@ class LabelMatrix:
             Row order of the result (item ids). Defaults to the sorted unique items.
             Items listed here without votes become all-abstain rows.
         source_names : sequence of str, optional
-            Column order. Defaults to the sorted unique sources.
+            Column order. Defaults to the unique sources in natural order
+            (``w2`` before ``w10``).
 
         Returns
         -------
@@ -194,8 +203,12 @@ class LabelMatrix:
             except TypeError:
                 pass
         if source_names is None:
-            source_names = sorted(pd.unique(src_vals).tolist())
+            source_names = sorted(pd.unique(src_vals).tolist(), key=_natural_key)
         item_index = pd.Index(items)
+        if not item_index.is_unique:
+            dup = item_index[item_index.duplicated()][0]
+            dup = dup.item() if isinstance(dup, np.generic) else dup
+            raise InvalidVotesError(f"items lists {dup!r} more than once; each item is one row")
         src_index = pd.Index([str(s) for s in source_names])
         rows = item_index.get_indexer(item_vals)
         cols = src_index.get_indexer(src_vals)
@@ -298,7 +311,10 @@ class LabelMatrix:
 
     # ------------------------------------------------------------------ reshaping
     def __getitem__(self, idx) -> "LabelMatrix":
-        """Select rows: an int array, bool mask or slice. Returns a new LabelMatrix."""
+        """Select rows: an int, int array, bool mask or slice. Returns a new LabelMatrix
+        (a single int gives a one-row matrix)."""
+        if isinstance(idx, (int, np.integer)):
+            idx = [idx]
         if isinstance(idx, slice):
             start, stop, step = idx.indices(self.n_rows)
             if step == 1:
@@ -310,6 +326,8 @@ class LabelMatrix:
                                    self.n_classes, self.source_names)
             idx = np.arange(self.n_rows)[idx]
         idx = np.asarray(idx)
+        if idx.size == 0:
+            idx = idx.astype(np.int64)
         if idx.dtype == bool:
             if len(idx) != self.n_rows:
                 raise IndexError(f"boolean mask of length {len(idx)} for {self.n_rows} rows")
@@ -324,7 +342,19 @@ class LabelMatrix:
 
     def select_sources(self, which: Iterable) -> "LabelMatrix":
         """Keep the given sources (indices or names), in the given order."""
-        which = [self.source_names.index(w) if isinstance(w, str) else int(w) for w in which]
+        if isinstance(which, (str, int, np.integer)):
+            which = [which]
+        position = {name: j for j, name in enumerate(self.source_names)}
+        unknown = [w for w in which if isinstance(w, str) and w not in position]
+        if unknown:
+            raise InvalidVotesError(f"no source named {unknown[0]!r}; sources are {list(self.source_names)[:10]}"
+                                    + (" ..." if self.n_sources > 10 else ""))
+        which = [position[w] if isinstance(w, str) else int(w) for w in which]
+        if any(not -self.n_sources <= w < self.n_sources for w in which):
+            raise InvalidVotesError(f"source index out of range for {self.n_sources} sources: {which}")
+        which = [w % self.n_sources for w in which]
+        if len(set(which)) != len(which):
+            raise InvalidVotesError("select_sources got the same source twice")
         remap = np.full(self.n_sources, -1, dtype=np.int64)
         remap[which] = np.arange(len(which))
         new_src = remap[self.sources]
@@ -416,12 +446,31 @@ def _as_integer_votes(arr: np.ndarray, what: str, source_names=None, row_ids=Non
     return arr.astype(np.float64).astype(np.int64)
 
 
-def _as_signed(a) -> np.ndarray:
-    """1-D view of `a` if it is a signed integer array, else an int64 copy (as before)."""
+def _as_signed(a, what: str = "indices") -> np.ndarray:
+    """1-D view of `a` if it is a signed integer array, else an int64 copy.
+
+    Unsigned integers and whole-number floats are accepted; anything else (0.7, NaN,
+    strings) is an error rather than a silent truncation.
+    """
     arr = np.asarray(a)
     if arr.dtype.kind == "i":
         return arr.ravel()
-    return np.asarray(a, dtype=np.int64).ravel()
+    if arr.dtype.kind in "ub":
+        return arr.astype(np.int64).ravel()
+    try:
+        f = np.asarray(arr, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InvalidVotesError(f"{what} must be integers, got values of type {arr.dtype}") from None
+    bad = ~np.isfinite(f) | (f != np.round(f)) if f.size else np.zeros(0, bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidVotesError(f"{what} must be integers; entry {i} is {float(f[i])!r}")
+    return f.astype(np.int64)
+
+
+def _natural_key(name: str):
+    """Sort key that orders embedded numbers by value: source_2 before source_10."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", str(name)) if t]
 
 
 def _strictly_sorted(rows: np.ndarray, sources: np.ndarray) -> bool:

@@ -57,6 +57,33 @@ def test_saved_model_round_trip_and_predict(trained, tmp_path):
     assert abs((pred.label.to_numpy() == ds.test.gold).mean() - m["end_model"]["splits"]["test"]["accuracy"]) < 1e-9
 
 
+def test_saved_model_takes_any_table_type_and_empty_tables(trained):
+    import pyarrow as pa
+
+    ds = load_demo()
+    saved = load_end_model(trained / "model")
+    rows = ds.test.examples.iloc[:3]
+    P = saved.predict_proba(rows)
+    np.testing.assert_allclose(saved.predict_proba(pa.Table.from_pandas(rows)), P)
+    np.testing.assert_allclose(saved.predict_proba({"text": rows["text"].tolist()}), P)
+    assert saved.predict_proba(rows.iloc[:0]).shape == (0, 2)
+    assert saved.predict(rows.iloc[:0]).shape == (0,)
+    with pytest.raises(Exception, match=r"no column\(s\) \['text'\].*columns are \['body'\]"):
+        saved.predict_proba(pa.table({"body": ["hi"]}))
+    with pytest.raises(Exception, match="expected a table"):
+        saved.predict_proba(["just", "strings"])
+
+
+def test_output_files_get_the_usual_permissions(trained):
+    """Atomic writes go through a 0600 temp file; the result must be readable like any file."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for f in ("metrics.json", "labels.parquet", "model/meta.json", "model/model.pkl"):
+        assert (trained / f).stat().st_mode & 0o777 == 0o666 & ~mask, f
+
+
 def test_predict_bad_inputs(trained, tmp_path):
     csv = tmp_path / "no_text.csv"
     pd.DataFrame({"id": [1, 2], "body": ["a", "b"]}).to_csv(csv, index=False)

@@ -163,6 +163,11 @@ def test_duplicate_names_and_bad_inputs():
         apply_lfs(LFS, df, cache=False, on_error="ignore")
     with pytest.raises(LabelingFunctionError, match="at least one"):
         apply_lfs([], df, cache=False)
+    # a named Series is a one-column table; an unnamed one is refused clearly
+    L = apply_lfs([keyword_lf("kw", ["a"], 1)], df["text"], cache=False, progress=False)
+    assert L == apply_lfs([keyword_lf("kw", ["a"], 1)], df[["text"]], cache=False, progress=False)
+    with pytest.raises(DataFormatError, match="Series needs a name"):
+        apply_lfs(LFS, df["text"].rename(None), cache=False)
 
 
 def test_n_classes_inferred_and_empty_table():

@@ -74,6 +74,67 @@ def test_closure_values_are_part_of_the_key(tmp_path):
     assert b.report.computed == ["has_word"] and a != b
 
 
+CONFIG_LFS = '''
+import types
+import numpy as np
+from labelmill.lfs import ABSTAIN, labeling_function
+
+MAXW = np.int64({maxw})
+CUTS = np.array([{cut}, 100])
+cfg = types.SimpleNamespace(minlen={minlen})
+
+class Settings:
+    def __init__(self):
+        self.word = {word!r}
+
+settings = Settings()
+VOCAB = {{f"w{{i}}": 0 for i in range(20_000)}}
+VOCAB[{extra!r}] = 1
+
+@labeling_function()
+def few_words(x):
+    return 0 if len(x.text.split()) <= MAXW else ABSTAIN
+
+@labeling_function()
+def long_text(x):
+    return 1 if len(x.text) >= CUTS[0] else ABSTAIN
+
+@labeling_function()
+def min_len(x):
+    return 0 if len(x.text) < cfg.minlen else ABSTAIN
+
+@labeling_function()
+def has_word(x):
+    return 1 if settings.word in x.text else ABSTAIN
+
+@labeling_function()
+def in_vocab(x):
+    return 1 if x.text.split()[0] in VOCAB else ABSTAIN
+'''
+
+
+def test_values_read_through_numpy_config_objects_and_big_dicts_are_part_of_the_key(tmp_path):
+    """Editing a numpy constant, an array, a config object's attribute or a large lookup
+    dict must not serve the old votes from the cache."""
+    base = dict(maxw=1, cut=15, minlen=3, word="spam", extra="zz")
+    edits = dict(maxw=2, cut=5, minlen=10, word="call", extra="spam")
+
+    def votes(**params):
+        f = tmp_path / "cfg_lfs.py"
+        f.write_text(CONFIG_LFS.format(**params))
+        return apply_lfs(load_lfs_from_file(f), DF, cache=tmp_path / "c", progress=False, n_jobs=1)
+
+    first = votes(**base)
+    assert first.report.computed == ["few_words", "long_text", "min_len", "has_word", "in_vocab"]
+    assert votes(**base).report.computed == []
+    lf_of = dict(maxw="few_words", cut="long_text", minlen="min_len", word="has_word", extra="in_vocab")
+    for key, value in edits.items():
+        L = votes(**{**base, key: value})
+        assert L.report.computed == [lf_of[key]], key
+        fresh = apply_lfs(load_lfs_from_file(tmp_path / "cfg_lfs.py"), DF, cache=False, progress=False, n_jobs=1)
+        assert L == fresh
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
 def test_corrupt_entry_is_recomputed(tmp_path, damage):
     lfs = write(tmp_path / "lfs.py")

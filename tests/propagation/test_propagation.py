@@ -163,6 +163,8 @@ def test_bad_input_is_named():
         LabelPropagator(n_neighbors=3, alpha=1.0).fit(X, proba, covered)
     with pytest.raises(DataFormatError, match="unknown metric"):
         knn_graph(X, k=3, metric="manhattan")
+    with pytest.raises(DataFormatError, match="class_prior must be 2 non-negative numbers"):
+        LabelPropagator(n_neighbors=3).fit(X, proba, covered, class_prior=[1, 1, 1])
 
 
 def test_worst_rows_and_denoise_modes():

@@ -117,7 +117,9 @@ def check_targets(y, n_rows: int, n_classes: int | None = None, name: str = "y")
             raise DataFormatError(f"{name} must hold class labels (integers or strings), got dtype {y.dtype}")
         if y.dtype.kind in "iu" and (y < 0).any():
             raise DataFormatError(f"{name} has negative labels (e.g. -1 = abstain at row {int(np.argmax(y < 0))}); "
-                                  "drop those rows or pass the label model's soft targets instead")
+                                  "drop those rows or pass the label model's soft targets instead (labelmill "
+                                  "reads negative ids as 'no label': map labels such as {-1, +1} to 0..k-1 "
+                                  "first, e.g. with sklearn's LabelEncoder)")
         classes, codes = np.unique(y, return_inverse=True)
         if n_classes is not None and len(classes) > n_classes:
             raise DataFormatError(f"{name} has {len(classes)} classes, expected at most {n_classes}")

@@ -67,12 +67,33 @@ class SavedEndModel:
         self.check_columns(table.columns)
         return self.featurizer.transform(table)
 
-    def predict_proba(self, table: pd.DataFrame) -> np.ndarray:
-        """(N, k) calibrated probabilities for the rows of ``table``."""
+    def predict_proba(self, table) -> np.ndarray:
+        """(N, k) calibrated probabilities for the rows of ``table``.
+
+        ``table``: a pandas DataFrame, a pyarrow Table, a polars DataFrame or a dict of
+        columns, with the model's ``meta["input_columns"]`` (extra columns are ignored).
+        An empty table gives a (0, k) array.
+        """
+        table = _as_pandas(table)
+        self.check_columns(table.columns)
+        if len(table) == 0:
+            return np.zeros((0, len(self.class_names)))
         return self.model.predict_proba(self._features(table))
 
-    def predict(self, table: pd.DataFrame) -> np.ndarray:
+    def predict(self, table) -> np.ndarray:
+        """(N,) int class ids: the argmax of ``predict_proba`` (names: ``class_names``)."""
         return self.predict_proba(table).argmax(axis=1)
+
+
+def _as_pandas(table) -> pd.DataFrame:
+    if isinstance(table, pd.DataFrame):
+        return table
+    if hasattr(table, "to_pandas"):  # pyarrow Table, polars DataFrame
+        return table.to_pandas()
+    if isinstance(table, dict):
+        return pd.DataFrame(table)
+    raise DataFormatError(f"expected a table (pandas/polars DataFrame, pyarrow Table or dict of columns), "
+                          f"got {type(table).__name__}")
 
 
 def load_end_model(path) -> SavedEndModel:

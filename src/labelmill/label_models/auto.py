@@ -24,7 +24,7 @@ import numpy as np
 
 from ..evaluation import log_loss
 from ..matrix import LabelMatrix
-from .base import LabelModel, as_label_matrix, break_ties
+from .base import LabelModel, align_sources, as_label_matrix, break_ties
 from .dawid_skene import DawidSkene
 from .majority import MajorityVote, WeightedMajorityVote
 from .moments import MomentMatching
@@ -128,11 +128,11 @@ class AutoLabelModel(LabelModel):
         if L.n_sources * k > self.max_moment_dim:
             # the moment matrix is (M*k)^2 floats: skip moment models for very many sources
             cands = {n: c for n, c in cands.items() if not isinstance(c, MomentMatching)}
-        y_valid = None if self._y_valid is None else np.asarray(self._y_valid)
+        y_valid = _check_valid_gold(self._L_valid, self._y_valid, L)
         self.scores_ = []
         self.candidates_ = {}
         if y_valid is not None and (y_valid >= 0).any():
-            Lv = as_label_matrix(self._L_valid, k)
+            Lv = align_sources(as_label_matrix(self._L_valid, k), L.source_names, "the training votes (L_valid)")
             if self.score_rows not in ("all", "covered"):
                 raise ValueError(f"score_rows must be 'all' or 'covered', got {self.score_rows!r}")
             known = y_valid >= 0
@@ -194,6 +194,37 @@ class AutoLabelModel(LabelModel):
 
     def _predict_proba(self, L):
         return self.best_model_.predict_proba(L)
+
+
+def _check_valid_gold(L_valid, y_valid, L: LabelMatrix) -> np.ndarray | None:
+    """``y_valid`` as an int array (-1 = unknown; NaN counts as unknown), checked against
+    ``L_valid`` and the training votes ``L``; None when no gold was given."""
+    if y_valid is None:
+        return None
+    if L_valid is None:
+        raise ValueError("y_valid was given without L_valid: pass the validation votes too")
+    k = L.n_classes
+    y = np.asarray(y_valid)
+    if y.ndim != 1:
+        raise ValueError(f"y_valid must be 1-D (one class id per validation row), got shape {y.shape}")
+    if y.dtype.kind == "f":
+        y = np.where(np.isnan(y), -1, y)
+        if (y != np.round(y)).any():
+            i = int(np.flatnonzero(y != np.round(y))[0])
+            raise ValueError(f"y_valid must hold class ids; row {i} is {y[i]!r}")
+    elif y.dtype.kind not in "iub":
+        raise ValueError(f"y_valid must hold integer class ids (-1 = unknown), got dtype {y.dtype}")
+    y = y.astype(np.int64)
+    bad = (y < -1) | (y >= k)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"y_valid row {i} is {y[i]}, outside [-1, {k - 1}] for {k} classes")
+    Lv = as_label_matrix(L_valid, k)
+    if Lv.n_rows != len(y):
+        raise ValueError(f"L_valid has {Lv.n_rows} rows but y_valid has {len(y)}")
+    if Lv.n_sources != L.n_sources:
+        raise ValueError(f"L_valid has {Lv.n_sources} sources but the training votes have {L.n_sources}")
+    return y
 
 
 class _WithBalance:

@@ -99,8 +99,9 @@ class LabelModel:
         """Return (N,) int predicted classes: argmax of ``predict_proba``.
 
         Exact ties (e.g. a tied vote, or an uncovered row under a uniform prior) are
-        broken at random with a generator seeded by ``random_state``, so repeated calls
-        give the same answer.
+        broken at random with a generator seeded by ``random_state`` and drawn over the
+        rows of this call: the same matrix always gets the same answer, but a tied row
+        predicted in another batch may get another of its tied classes.
         """
         return break_ties(self.predict_proba(L), self.random_state)
 
@@ -112,13 +113,39 @@ class LabelModel:
         if L.n_sources != self.n_sources_:
             raise InvalidVotesError(f"{type(self).__name__} was fitted on {self.n_sources_} sources, "
                                     f"got a matrix with {L.n_sources}")
-        return L
+        return align_sources(L, getattr(self, "source_names_", None), type(self).__name__)
 
     def _fit(self, L: LabelMatrix, class_balance):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _predict_proba(self, L: LabelMatrix) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _generic_names(names) -> bool:
+    """True for the placeholder names a matrix built without names gets (source_0, ...)."""
+    return tuple(names) == tuple(f"source_{j}" for j in range(len(names)))
+
+
+def align_sources(L: LabelMatrix, fitted_names, model_name: str = "the model") -> LabelMatrix:
+    """Return L with its columns in the order of ``fitted_names``, matched by name.
+
+    A matrix whose sources are the fitted ones in another order is reordered (as a
+    DataFrame's columns would be); one with other names is refused, since its column j
+    is not the source the model learned as column j. Placeholder names (source_0, ...,
+    from an unnamed dense array) on either side are taken to match by position.
+    """
+    if fitted_names is None or L.source_names == tuple(fitted_names):
+        return L
+    if _generic_names(L.source_names) or _generic_names(fitted_names):
+        return L
+    have = set(L.source_names)
+    if have == set(fitted_names):
+        return L.select_sources(list(fitted_names))
+    missing = [s for s in fitted_names if s not in have]
+    extra = [s for s in L.source_names if s not in set(fitted_names)]
+    raise InvalidVotesError(f"{model_name} was fitted on other sources: the matrix lacks {missing[:5]} and has "
+                            f"{extra[:5]}, which the model never saw (rename the columns, or refit)")
 
 
 def break_ties(P: np.ndarray, random_state=0, atol: float = 1e-9) -> np.ndarray:

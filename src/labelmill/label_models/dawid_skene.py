@@ -96,6 +96,9 @@ class DawidSkene(LabelModel):
     def _fit(self, L, class_balance):
         if self.abstain not in ("ignore", "model"):
             raise ValueError(f"abstain must be 'ignore' or 'model', got {self.abstain!r}")
+        for name in ("smoothing", "diagonal_boost"):
+            if not np.isfinite(getattr(self, name)) or getattr(self, name) < 0:
+                raise ValueError(f"{name} must be a number >= 0, got {getattr(self, name)!r}")
         k, m = L.n_classes, L.n_sources
         X = L.one_hot(dtype=np.float64)
         Q = majority_soft_labels(L, np.full(k, 1.0 / k) if class_balance is None else class_balance)

@@ -199,6 +199,11 @@ def to_arrow(data) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise DataFormatError(f"cannot convert the pandas DataFrame to Arrow: {exc}; give each column one "
                                   f"type") from None
+    if pd is not None and isinstance(data, pd.Series):
+        if data.name is None:
+            raise DataFormatError("a pandas Series needs a name, which becomes its column (e.g. "
+                                  "series.rename('text')), or pass a DataFrame")
+        return to_arrow(data.to_frame())
     mod = type(data).__module__
     if mod.startswith("polars") and hasattr(data, "to_arrow"):
         return data.to_arrow()
@@ -208,6 +213,9 @@ def to_arrow(data) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise DataFormatError(f"cannot convert the dict of columns to Arrow: {exc}") from None
     if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data)
+        try:
+            return pa.table(data)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+            raise DataFormatError(f"cannot convert the {type(data).__name__} to an Arrow table: {exc}") from None
     raise DataFormatError(f"unsupported data of type {type(data).__name__}: give a pandas or polars DataFrame, "
                           f"a pyarrow Table, or a path to a Parquet file or folder")

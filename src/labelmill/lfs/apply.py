@@ -377,9 +377,9 @@ def _run_batch_inner(task):
                 else:
                     v = _BAD
             if v is _BAD or v < ABSTAIN or v > hi:
-                expected = f"[-1, {k - 1}]" if k is not None else "an integer >= -1"
+                expected = f"in [-1, {k - 1}]" if k is not None else "(an integer >= -1)"
                 info = {"row_id": row_id(i),
-                        "message": f"returned {_describe_value(vals[i])}; expected a class id in {expected} "
+                        "message": f"returned {_describe_value(vals[i])}; expected a class id {expected} "
                                    f"(-1 = ABSTAIN)",
                         "traceback": None}
                 if on_error == "raise":

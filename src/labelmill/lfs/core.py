@@ -124,22 +124,56 @@ def _global_names(code) -> list[str]:
 
 
 _SIMPLE = (int, float, str, bytes, bool, type(None))
+_SMALL_CONTAINER = 10_000  # larger containers are fingerprinted by a hash of their repr
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _value_fingerprint(v, seen, module=None):
+    """A string that changes when ``v`` changes, or None when ``v`` cannot be read.
+
+    Covers numbers, strings, containers of them (large ones hashed), numpy scalars and
+    arrays, pandas objects, compiled regexes, LFs, same-module helper functions, and
+    the attributes of config objects (instances of same-module classes, dataclasses,
+    ``SimpleNamespace``). Anything else (modules, models from other libraries) is not
+    part of the cache key: pass such values as ``resources`` or use ``cache=False``.
+    """
     if isinstance(v, _SIMPLE):
         return repr(v)
-    if isinstance(v, (tuple, list, set, frozenset, dict)) and len(v) <= 10_000:
+    if isinstance(v, np.generic):
+        return f"np.{v.dtype}({v.item()!r})"
+    if isinstance(v, np.ndarray):
+        if v.dtype.hasobject:
+            return "ndarray:" + _digest(repr(v.tolist()).encode())
+        return f"ndarray({v.dtype},{v.shape}):" + _digest(np.ascontiguousarray(v).tobytes())
+    if isinstance(v, (tuple, list, set, frozenset, dict)):
         try:
-            return repr(sorted(v, key=repr) if isinstance(v, (set, frozenset)) else v)
+            text = repr(sorted(v, key=repr) if isinstance(v, (set, frozenset)) else v)
         except Exception:  # noqa: BLE001
             return None
+        return text if len(v) <= _SMALL_CONTAINER else f"{type(v).__name__}:" + _digest(text.encode())
     if isinstance(v, re.Pattern):
         return f"re({v.pattern!r},{v.flags})"
     if isinstance(v, LabelingFunction):
         return v.definition()
     if isinstance(v, types.FunctionType) and (module is None or v.__module__ == module):
         return _code_fingerprint(v, seen)
+    if type(v).__module__.startswith("pandas") and hasattr(v, "to_numpy"):
+        import pandas as pd
+
+        try:
+            hashed = pd.util.hash_pandas_object(v, index=True).to_numpy()
+        except TypeError:
+            return None
+        return f"pandas({type(v).__name__}):" + _digest(hashed.tobytes() + repr(list(getattr(v, "columns", []))).encode())
+    is_config = (isinstance(v, types.SimpleNamespace) or hasattr(v, "__dataclass_fields__")
+                 or (module is not None and type(v).__module__ == module))
+    if is_config and hasattr(v, "__dict__") and id(v) not in seen:
+        seen.add(id(v))
+        attrs = {a: _value_fingerprint(x, seen, module) for a, x in sorted(vars(v).items())}
+        return f"{type(v).__qualname__}{attrs!r}"
     return None
 
 

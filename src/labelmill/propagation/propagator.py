@@ -104,7 +104,10 @@ class LabelPropagator:
             self.graph_ = graph.tocsr()
         if class_prior is None:
             class_prior = proba[covered].mean(axis=0) if covered.any() else np.full(k, 1.0 / k)
-        prior = np.asarray(class_prior, dtype=np.float64)
+        prior = np.asarray(class_prior, dtype=np.float64).ravel()
+        if prior.shape != (k,) or not np.isfinite(prior).all() or (prior < 0).any() or prior.sum() <= 0:
+            raise DataFormatError(f"class_prior must be {k} non-negative numbers with a positive sum, "
+                                  f"got {class_prior!r}")
         prior = prior / prior.sum()
         before = np.where(covered[:, None], proba, prior[None, :])
         seed = prior
