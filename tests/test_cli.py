@@ -255,3 +255,79 @@ def test_a_terminal_sees_the_stage_under_way(tmp_path, monkeypatch):
     for stage in ("choosing the teacher", "training the end model (20 settings)"):
         assert stage in shown
     assert "20/20" in shown
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--param", "abstain=bogus", "--label-model", "dawid_skene"], ["--param", "abstain must be 'ignore' or 'model'"]),
+    (["--param", "smoothing=-1", "--label-model", "dawid_skene"], ["--param", "smoothing must be a number >= 0"]),
+    (["--param", "lr=abc", "--label-model", "moments"], ["--param", "lr=abc"]),
+    (["--seed", "-1"], ["--seed"]),
+    (["--seed", str(2 ** 32)], ["--seed"]),
+    (["--n-jobs", "0", "--end-model", "logreg"], ["--n-jobs", "positive number"]),
+    (["--propagate", "--denoise-fraction", "0.5"], ["--denoise-fraction needs --denoise correct"]),
+    (["--propagate", "--denoise", "weight", "--denoise-fraction", "0.5"], ["--denoise correct"]),
+])
+def test_bad_option_values_are_named_before_any_work(tmp_path, args, fragments):
+    _assert_bad(invoke("run", "--demo", "--out", tmp_path / "o", *args), *fragments)
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_paths_of_the_wrong_kind(tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("hi")
+    _assert_bad(invoke("run", "--demo", "--out", a_file), "--out", "is a file")
+    assert a_file.read_text() == "hi"
+    model = tmp_path / "run"
+    assert invoke("run", "--demo", "--end-model", "logreg", "--out", model).exit_code == 0
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["subscribe to my channel", "nice song"]}).to_csv(table, index=False)
+    _assert_bad(invoke("predict", model / "model", table, "--out", tmp_path), "--out", "is a folder")
+
+
+def test_damaged_model_folder_is_named(tmp_path):
+    out = tmp_path / "run"
+    assert invoke("run", "--demo", "--end-model", "logreg", "--out", out).exit_code == 0
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"text": ["subscribe to my channel"]}).to_csv(table, index=False)
+    good_pickle = (out / "model" / "model.pkl").read_bytes()
+    good_meta = json.loads((out / "model" / "meta.json").read_text())
+    for damage, message in [(b"", "model.pkl: cannot be read"), (good_pickle[:100], "model.pkl: cannot be read")]:
+        (out / "model" / "model.pkl").write_bytes(damage)
+        _assert_bad(invoke("predict", out / "model", table, "--out", tmp_path / "p.parquet"), message, "damaged")
+    (out / "model" / "model.pkl").write_bytes(good_pickle)
+    for meta, message in [({k: v for k, v in good_meta.items() if k != "input_columns"}, "no input_columns"),
+                          ([1, 2], "expected a JSON object")]:
+        (out / "model" / "meta.json").write_text(json.dumps(meta))
+        _assert_bad(invoke("predict", out / "model", table, "--out", tmp_path / "p.parquet"), message)
+    assert not (tmp_path / "p.parquet").exists()
+
+
+def test_rerun_without_end_model_removes_the_old_model(tmp_path):
+    """metrics.json and model/ in one folder always come from the same run."""
+    assert invoke("run", "--demo", "--end-model", "logreg", "--out", tmp_path).exit_code == 0
+    assert (tmp_path / "model" / "model.pkl").exists()
+    res = invoke("run", "--demo", "--label-model", "majority", "--out", tmp_path)
+    assert res.exit_code == 0 and "removed" in res.output
+    assert not (tmp_path / "model").exists()
+    # a folder called model that labelmill did not write is left alone
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "notes.txt").write_text("mine")
+    assert invoke("run", "--demo", "--label-model", "majority", "--out", tmp_path).exit_code == 0
+    assert (tmp_path / "model" / "notes.txt").read_text() == "mine"
+
+
+def test_lf_errors_are_one_line_everywhere_and_debug_works_for_every_command(raw_youtube, tmp_path):
+    data, _ = raw_youtube
+    lfs = tmp_path / "raising.py"
+    lfs.write_text("from labelmill.lfs import labeling_function\n\n@labeling_function()\n"
+                   "def boom(x):\n    return 1 // 0\n")
+    for args in (["run", data, "--lfs", lfs], ["apply", "--data", data, "--lfs", lfs, "--out", tmp_path / "L.pq"],
+                 ["lfs", data, "--lfs", lfs]):
+        res = invoke(*args, "--no-cache", "--n-jobs", "1")
+        _assert_bad(res, "boom", "ZeroDivisionError")
+        assert len(res.output.strip().splitlines()) == 1, res.output
+        res = invoke(*args, "--no-cache", "--n-jobs", "1", "--debug")
+        assert res.exit_code == 2 and "Traceback" in res.output, res.output
+    res = invoke("--debug", "apply", "--data", data, "--lfs", lfs, "--out", tmp_path / "L.pq", "--no-cache",
+                 "--n-jobs", "1")
+    assert res.exit_code == 2 and "Traceback" in res.output

@@ -236,3 +236,31 @@ def test_loaded_matrix_is_a_label_matrix():
     ds = load_wrench(DATA / "crowd_wsd")
     assert isinstance(ds.train.L, LabelMatrix)
     assert ds.train.L.n_classes == 3
+
+
+def test_repeated_id_in_a_split_file_is_refused(tmp_path):
+    """json.load keeps the last of two equal keys: one example would vanish silently."""
+    text = json.dumps(GOOD)[:-1] + ', "a2": ' + json.dumps(rec([0, 0, 0], 0)) + "}"
+    folder = write_folder(tmp_path / "d", {"train": text})
+    _raises(DataFormatError, folder, str(folder / "train.json"), "id 'a2' appears more than once")
+
+
+def test_unreadable_split_files_are_named(tmp_path):
+    folder = write_folder(tmp_path / "d", {"train": GOOD})
+    (folder / "train.json").write_bytes(b'{"a1": {"data": {"text": "\xff"}, "weak_labels": [0]}}')
+    _raises(DataFormatError, folder, str(folder / "train.json"), "not UTF-8")
+    (folder / "train.json").unlink()
+    (folder / "train.json").mkdir()
+    _raises(DataFormatError, folder, str(folder / "train.json"), "is a folder")
+
+
+def test_huge_vote_is_out_of_range_not_an_overflow(tmp_path):
+    folder = write_folder(tmp_path / "d", {"train": dict(GOOD, a9=rec([10 ** 30, -1, 1]))})
+    _raises(InvalidVotesError, folder, str(folder / "train.json"), "'a9'", "out of range")
+
+
+def test_label_json_ids_read_as_integers_once_each(tmp_path):
+    folder = write_folder(tmp_path / "d", {"train": GOOD}, labels={"00": "neg", "01": "pos"})
+    assert load_wrench(folder).class_names == ["neg", "pos"]
+    folder = write_folder(tmp_path / "e", {"train": GOOD}, labels={"0": "neg", "00": "pos", "1": "x"})
+    _raises(DataFormatError, folder, str(folder / "label.json"), "each once")

@@ -7,15 +7,16 @@ Bad input exits with code 2 and a one-line message naming the file, row or sourc
 from __future__ import annotations
 
 import json
-import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from ._cli_debug import debug_option, debug_requested
 from .errors import LabelmillError
 from .label_models import LABEL_MODELS, make_label_model
 
@@ -47,30 +48,25 @@ METRIC_COLUMNS = ("accuracy", "macro_f1", "f1", "coverage", "log_loss", "ece", "
 
 
 class LabelmillGroup(click.Group):
-    """Click group that turns labelmill errors into exit code 2 without a traceback."""
+    """Click group that turns labelmill errors into exit code 2 and a one-line message
+    (the first line of the error; all of it, and the traceback, with --debug)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (LabelmillError, FileNotFoundError, PermissionError) as exc:
-            if ctx.obj and ctx.obj.get("debug") or "--debug" in sys.argv:
+        except (LabelmillError, FileNotFoundError, PermissionError, IsADirectoryError,
+                NotADirectoryError) as exc:
+            message = str(exc) or type(exc).__name__
+            if debug_requested():
                 traceback.print_exc()
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            else:
+                message = message.splitlines()[0]
+            err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
             ctx.exit(2)
 
 
-def _debug_option(f):
-    def cb(ctx, param, value):
-        if value:
-            ctx.ensure_object(dict)["debug"] = True
-        return value
-
-    return click.option("--debug", is_flag=True, expose_value=False, callback=cb, is_eager=True,
-                        help="Show full tracebacks.")(f)
-
-
 @click.group(cls=LabelmillGroup)
-@_debug_option
+@debug_option
 @click.version_option(package_name="labelmill")
 @click.pass_context
 def main(ctx):
@@ -110,6 +106,33 @@ def _parse_params(params, label_model: str) -> dict:
     return out
 
 
+def _check_n_jobs(n_jobs):
+    if n_jobs == 0:
+        raise click.BadParameter("must be a positive number of processes, or -1 for every core", param_hint="--n-jobs")
+    return n_jobs
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise click.BadParameter(f"{out_dir} is a file; give a folder for the outputs", param_hint="--out")
+
+
+def _check_out_file(out_path: Path) -> None:
+    if out_path.is_dir():
+        raise click.BadParameter(f"{out_path} is a folder; give a file name", param_hint="--out")
+
+
+def _check_params_early(model, L, params) -> None:
+    """Fit the label model with the user's --param values on a few rows, so a bad value is
+    reported as a bad --param at once, not as a traceback after the data is loaded."""
+    if not params or L is None or L.n_rows == 0:
+        return
+    try:
+        model.clone().fit(L[: min(L.n_rows, 200)])
+    except (ValueError, TypeError, AttributeError, ArithmeticError) as exc:
+        raise click.BadParameter(f"{', '.join(params)}: {exc}", param_hint="--param") from None
+
+
 def _fmt(v):
     if v is None:
         return "-"
@@ -146,6 +169,8 @@ def _check_stage_options(propagate: bool, end_model) -> None:
         refuse({"teacher": "--teacher", "featurizer": "--featurizer"}, "--propagate or --end-model")
     if propagate and "train_rows" in given:
         raise click.UsageError("--train-rows applies without --propagate: propagated labels cover every row")
+    if "denoise_fraction" in given and ctx.params.get("denoise") != "correct":
+        raise click.UsageError("--denoise-fraction needs --denoise correct (it is the fraction relabelled)")
 
 
 def metrics_table(title: str, rows: dict[str, dict]) -> Table:
@@ -167,7 +192,8 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
               type=click.Choice(list(LABEL_MODELS)), help="Label model to fit.")
 @click.option("--out", "out_dir", default="labelmill-out", show_default=True, type=click.Path(path_type=Path),
               help="Folder for metrics.json and labels.parquet.")
-@click.option("--seed", default=0, show_default=True, help="Random state for every random choice.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="Random state for every random choice.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A label-model parameter, e.g. --param abstain=model (repeatable; values are read as "
                    "Python literals, else as strings).")
@@ -178,9 +204,9 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--split-column", default=None,
               help="Raw data mode: column with train/valid/test per row (default: all rows train; rows "
                    "with gold also scored as valid).")
-@click.option("--n-classes", type=int, default=None, help="Raw data mode: number of classes.")
+@click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes.")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
-@click.option("--n-jobs", type=int, default=None,
+@click.option("--n-jobs", type=int, default=None, callback=lambda ctx, param, v: _check_n_jobs(v),
               help="Processes for Python LFs (raw data mode) and for the end-model fits (default: every core).")
 @click.option("--propagate", is_flag=True,
               help="Spread the label model's labels over a kNN graph of the examples to every train row.")
@@ -208,7 +234,7 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
 @click.option("--teacher", type=click.Choice(["auto", "label_model"]), default="auto", show_default=True,
               help="End model without --propagate: with --label-model auto, learn from the candidate label "
                    "model whose labels train the best end model on valid (auto), or from auto's choice.")
-@_debug_option
+@debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
         no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, uncovered_fill, end_model,
         mixup, self_train, train_rows, teacher):
@@ -223,6 +249,7 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
     from .pipeline import run as run_pipeline
 
     _check_stage_options(propagate, end_model)
+    _check_out_dir(out_dir)
 
     if lfs_file is not None:
         from .lfs import load_lfs_from_file
@@ -233,11 +260,14 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
             raise click.UsageError(f"{data_dir}: no such data file or folder")
         lfs = load_lfs_from_file(lfs_file)
         ds = dataset_from_lfs(str(data_dir), lfs, gold_column=gold_column, split_column=split_column,
-                              n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True)
+                              n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True,
+                              examples="all" if propagate or end_model else "ids")
     else:
         ds = _load(data_dir, demo)
+    model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
+    fit_split = ds.train or ds.valid or ds.test
+    _check_params_early(model, fit_split.L if fit_split is not None else None, params)
     with _stage_display() as stage:
-        model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
         prop_params = {"n_neighbors": n_neighbors, "denoise": denoise, "denoise_fraction": denoise_fraction,
                        "uncovered_fill": uncovered_fill}
         result = run_pipeline(ds, model, out_dir=out_dir, random_state=seed, propagate_labels=propagate,
@@ -272,6 +302,9 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         console.print(metrics_table(f"end model {em['name']} ({calibration}{taught})", em["splits"]))
         console.print(f"saved the end model to {out_dir / 'model'}; label new rows with "
                       f"`labelmill predict {out_dir / 'model'} TABLE --out PRED.parquet`")
+    if "removed_stale_model" in result.extra:
+        console.print(f"removed {result.extra['removed_stale_model']}: an earlier run's end model (this run "
+                      f"trained none)")
     console.print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'labels.parquet'}")
 
 
@@ -279,7 +312,7 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
 @click.argument("model_dir", type=click.Path(path_type=Path))
 @click.argument("table", type=click.Path(path_type=Path))
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="Output Parquet file.")
-@_debug_option
+@debug_option
 def predict(model_dir, table, out_path):
     """Label the rows of TABLE (Parquet, CSV, JSON lines) with a model saved by `run --end-model`.
 
@@ -290,6 +323,7 @@ def predict(model_dir, table, out_path):
     from .end_models.saved import load_end_model
     from .lfs._data import TableSource
 
+    _check_out_file(out_path)
     saved = load_end_model(model_dir)
     if not Path(table).exists():
         raise click.UsageError(f"{table}: no such file or folder")
@@ -312,8 +346,8 @@ def predict(model_dir, table, out_path):
 @click.argument("data_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--demo", is_flag=True, help="Compare on the bundled YouTube spam data.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--seed", default=0, show_default=True)
-@_debug_option
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1))
+@debug_option
 def compare(data_dir, demo, as_json, seed):
     """Every label model side by side on one dataset."""
     from .pipeline import compare as compare_models

@@ -425,7 +425,13 @@ def _as_integer_votes(arr: np.ndarray, what: str, source_names=None, row_ids=Non
     elif arr.dtype.kind == "O":
         types = set(map(type, arr.ravel()))
         if types <= {int, np.int64, np.int32, np.int16, np.int8}:
-            return arr.astype(np.int64)
+            try:
+                return arr.astype(np.int64)
+            except OverflowError:  # a Python int beyond int64: far outside [-1, k-1]
+                huge = np.fromiter((abs(v) > 2 ** 62 for v in arr.ravel()), dtype=bool, count=arr.size)
+                pos = np.unravel_index(int(np.flatnonzero(huge)[0]), arr.shape)
+                raise InvalidVotesError(f"vote {arr[pos]!r} at {_where(pos, arr.ndim, source_names, row_ids, where_fn)} "
+                                        f"is out of range: {what} must be integers in [-1, k-1]") from None
         bad = np.fromiter((not _is_intlike(v) for v in arr.ravel()), dtype=bool, count=arr.size).reshape(arr.shape)
     else:  # booleans, strings, bytes, dates...
         bad = np.ones(arr.shape, dtype=bool)
@@ -435,15 +441,19 @@ def _as_integer_votes(arr: np.ndarray, what: str, source_names=None, row_ids=Non
         pos = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), arr.shape)
         value = arr[pos]
         value = value.item() if isinstance(value, np.generic) else value
-        if arr.ndim == 2:
-            src = source_names[pos[1]] if source_names is not None else f"source_{pos[1]}"
-            where = f"{_describe_row(int(pos[0]), row_ids)}, source {src!r} (column {pos[1]})"
-        elif where_fn is not None:
-            where = where_fn(int(pos[0]))
-        else:
-            where = f"entry {pos[0]}"
+        where = _where(pos, arr.ndim, source_names, row_ids, where_fn)
         raise InvalidVotesError(f"non-integer vote {value!r} at {where}: {what} must be integers in [-1, k-1]")
     return arr.astype(np.float64).astype(np.int64)
+
+
+def _where(pos, ndim: int, source_names, row_ids, where_fn) -> str:
+    """Describe entry ``pos`` of a vote array: row and source for 2-D, else ``where_fn``."""
+    if ndim == 2:
+        src = source_names[pos[1]] if source_names is not None else f"source_{pos[1]}"
+        return f"{_describe_row(int(pos[0]), row_ids)}, source {src!r} (column {pos[1]})"
+    if where_fn is not None:
+        return where_fn(int(pos[0]))
+    return f"entry {pos[0]}"
 
 
 def _as_signed(a, what: str = "indices") -> np.ndarray:

@@ -5,6 +5,7 @@ Only wiring lives here; each stage does its own job in its own package.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,7 +289,9 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     `train_end_model`; without propagation, ``train_rows`` says whether rows no source
     labeled are trained on at P(class | all sources abstain): "auto" decides on valid);
     metrics.json gains an ``end_model`` section and, with out_dir, the model and its
-    featurizer are saved to ``OUT/model`` for ``labelmill predict``.
+    featurizer are saved to ``OUT/model`` for ``labelmill predict``. A run without an end
+    model deletes an ``OUT/model`` an earlier run saved there (``extra["removed_stale_model"]``),
+    so the folder never pairs this run's metrics with another run's model.
 
     The training labels (propagated, or taught to the end model) come from the *teacher*.
     With ``teacher="auto"``, the ``auto`` label model and valid gold, that is the candidate
@@ -379,7 +382,29 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
                                   "teacher": teacher_info["name"]})
         write_parquet_atomic(out / "labels.parquet", labels)
         write_json_atomic(out / "metrics.json", metrics)
+        if not end_model and _remove_stale_model(out / "model"):
+            extra["removed_stale_model"] = out / "model"
     return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels, extra=extra)
+
+
+def _remove_stale_model(folder: Path) -> bool:
+    """Delete ``folder`` if it holds an end model saved by an earlier run into the same
+    out_dir: metrics.json now describes a run without one, and `predict` would otherwise
+    quietly use the old model. Anything else in the folder's place is left alone.
+    Returns True if it deleted the folder."""
+    import shutil
+
+    meta = folder / "meta.json"
+    if not meta.is_file():
+        return False
+    try:
+        is_model = str(json.loads(meta.read_text(encoding="utf-8")).get("format", "")).startswith("labelmill")
+    except (ValueError, AttributeError, OSError):
+        return False
+    if not is_model or not {p.name for p in folder.iterdir()} <= {"meta.json", "model.pkl"}:
+        return False
+    shutil.rmtree(folder)
+    return True
 
 
 def _own_name(model: LabelModel) -> str:
@@ -464,7 +489,8 @@ def _run_end_model(ds, model, parts, prop, fitted_featurizer, features, name, pa
 
 
 def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: str | None = None,
-                     n_classes: int | None = None, name: str | None = None, **apply_kwargs) -> Dataset:
+                     n_classes: int | None = None, name: str | None = None, examples: str = "all",
+                     **apply_kwargs) -> Dataset:
     """Apply labeling functions to a raw table and wrap the votes as a :class:`Dataset`.
 
     Parameters
@@ -476,40 +502,45 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
     split_column : optional column with values "train", "valid", "test". Without it every
         row is in "train" and, when there is gold, the rows with gold also form "valid"
         (scored transductively: the label model never sees gold, but it saw their votes).
-    n_classes : optional; default the larger of the largest vote and largest gold + 1
+    n_classes : optional; default the largest vote + 1 (at least 2). A gold class above
+        every vote is refused rather than taken as a new class (it is usually a typo):
+        pass ``n_classes`` when some class really has no LF voting for it.
+    examples : "all" (default): each split's ``examples`` holds every column of the data
+        except the gold and split columns, as the featurizers of propagation and the end
+        model need; "ids": only the ``id`` column (less memory for label-model-only runs).
     apply_kwargs : passed to ``apply_lfs`` (n_jobs, cache, on_error, progress)
 
     Returns
     -------
-    Dataset whose splits' ``examples`` hold the row ids (``id`` column if the data has
-    one, else the row position).
+    Dataset whose splits' ``examples`` have an ``id`` column (the data's own, else the
+    row position) and, with ``examples="all"``, the data's other columns.
     """
     from .errors import DataFormatError
     from .lfs import apply_lfs
-    from .lfs._data import TableSource
+    from .lfs._data import TableSource, gold_ids
 
-    L = apply_lfs(lfs, data, n_classes=n_classes, **apply_kwargs)
+    if examples not in ("all", "ids"):
+        raise ValueError(f"examples must be 'all' or 'ids', got {examples!r}")
     source = TableSource(data)
-    wanted = [c for c in (gold_column, split_column) if c is not None]
-    for c in wanted:
-        if c not in source.column_names:
+    for c in (gold_column, split_column):
+        if c is not None and c not in source.column_names:
             raise DataFormatError(f"{data!s:.200}: no column {c!r}; columns are {source.column_names}")
+    if source.n_rows == 0:
+        raise DataFormatError(f"{data!s:.200}: the table has no rows")
+    L = apply_lfs(lfs, data, n_classes=n_classes, **apply_kwargs)
+    wanted = [c for c in (gold_column, split_column) if c is not None]
     cols = source.table(wanted) if wanted else None
     n = L.n_rows
     gold = np.full(n, -1, dtype=np.int64)
     if gold_column is not None:
-        raw = cols.column(gold_column).to_pandas()
-        try:
-            gold = raw.fillna(-1).to_numpy().astype(np.int64)
-        except (TypeError, ValueError):
-            raise DataFormatError(f"gold column {gold_column!r} must hold integer class ids") from None
-        if (gold < -1).any():
-            raise DataFormatError(f"gold column {gold_column!r}: row {int(np.flatnonzero(gold < -1)[0])} has "
-                                  f"{int(gold[gold < -1][0])}; use -1 for unknown")
-    k = max(L.n_classes, int(gold.max()) + 1, 2) if n_classes is None else int(n_classes)
+        gold = gold_ids(cols.column(gold_column).to_pandas(), gold_column)
+    k = max(L.n_classes, 2) if n_classes is None else int(n_classes)
     if (gold >= k).any():
         i = int(np.flatnonzero(gold >= k)[0])
-        raise DataFormatError(f"gold column {gold_column!r}: row {i} has class {int(gold[i])}, outside [0, {k - 1}]")
+        hint = (f"; the LFs vote only classes 0..{k - 1}: if class {int(gold[i])} is real, pass "
+                f"n_classes (--n-classes)") if n_classes is None else ""
+        raise DataFormatError(f"gold column {gold_column!r}: row {i} has class {int(gold[i])}, outside "
+                              f"[0, {k - 1}]{hint}")
     if L.n_classes != k:
         L = LabelMatrix(L.indptr, L.sources, L.labels, k, L.source_names)
     ids = L.report.row_ids if getattr(L, "report", None) is not None and L.report.row_ids is not None \
@@ -527,13 +558,19 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
         masks = {"train": np.ones(n, dtype=bool)}
         if (gold >= 0).any():
             masks["valid"] = gold >= 0
+    if examples == "all":
+        keep = [c for c in source.column_names if c not in (gold_column, split_column, "id")]
+        table = source.table(keep).to_pandas() if keep else pd.DataFrame(index=range(n))
+        table.insert(0, "id", ids)
+    else:
+        table = pd.DataFrame({"id": ids})
     ds = Dataset(name=name or (Path(str(data)).stem if isinstance(data, (str, Path)) else "table"),
                  class_names=[str(c) for c in range(k)])
     for s, mask in masks.items():
         if not mask.any():
             continue
         idx = np.flatnonzero(mask)
-        ds.splits[s] = Split(name=s, examples=pd.DataFrame({"id": ids[idx]}), gold=gold[idx], L=L[idx])
+        ds.splits[s] = Split(name=s, examples=table.iloc[idx].reset_index(drop=True), gold=gold[idx], L=L[idx])
     return ds
 
 

@@ -37,3 +37,59 @@ def test_example_beats_wrench_lfs_under_the_same_label_models():
 
 def test_example_csvs_are_bundled():
     assert len(list((EXAMPLE / "data").glob("Youtube0*.csv"))) == 5
+
+
+def _demo_table(path):
+    """The demo's three splits as one raw table: id, text, label, split."""
+    import pandas as pd
+
+    demo = load_demo()
+    frames = [s.examples[["id", "text"]].assign(label=s.gold, split=name) for name, s in demo.splits.items()]
+    pd.concat(frames, ignore_index=True).to_parquet(path)
+    return demo
+
+
+def test_raw_table_with_lfs_runs_every_stage(tmp_path):
+    """`run TABLE --lfs FILE --propagate --end-model` keeps the table's text for the features."""
+    import json
+
+    from click.testing import CliRunner
+
+    from labelmill.cli import main
+
+    table = tmp_path / "comments.parquet"
+    demo = _demo_table(table)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", str(table), "--lfs", str(EXAMPLE / "lfs.py"), "--gold-column", "label",
+                                    "--split-column", "split", "--propagate", "--end-model", "logreg",
+                                    "--no-cache", "--n-jobs", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["train_labels"]["after"]["coverage"] == 1.0
+    assert m["end_model"]["splits"]["test"]["accuracy"] >= m["splits"]["test"]["accuracy"] - 0.02
+    assert m["end_model"]["splits"]["test"]["n"] == len(demo.test.gold)
+
+
+def test_raw_table_gold_typos_are_refused(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from labelmill.errors import DataFormatError
+    from labelmill.pipeline import dataset_from_lfs
+
+    table = tmp_path / "comments.parquet"
+    _demo_table(table)
+    lfs = load_lfs_from_file(EXAMPLE / "lfs.py")
+    df = pd.read_parquet(table)
+    typo = df.assign(label=df["label"].where(df.index != 7, 7))
+    with pytest.raises(DataFormatError, match="row 7 has class 7, outside \\[0, 1\\].*pass n_classes"):
+        dataset_from_lfs(typo, lfs, gold_column="label", cache=False, n_jobs=1, progress=False)
+    half = df.assign(label=df["label"].astype(float).where(df.index != 3, 0.5))
+    with pytest.raises(DataFormatError, match="row 3 has 0.5; expected an integer class id"):
+        dataset_from_lfs(half, lfs, gold_column="label", cache=False, n_jobs=1, progress=False)
+    # whole-number floats and nulls (unknown) are fine
+    ds = dataset_from_lfs(df.assign(label=df["label"].astype(float).where(df.index != 3)), lfs, gold_column="label",
+                          split_column="split", cache=False, n_jobs=1, progress=False)
+    assert ds.train.gold[3] == -1 and list(ds.train.examples.columns) == ["id", "text"]
+    with pytest.raises(DataFormatError, match="no rows"):
+        dataset_from_lfs(df.iloc[:0], lfs, gold_column="label", cache=False, n_jobs=1, progress=False)

@@ -85,11 +85,29 @@ class Dataset:
 
 
 def _read_json(path: Path):
+    """Parse a JSON file; a repeated key in the top-level object is an error (json.load
+    would silently keep the last one, dropping an example)."""
+    repeated = {}
+
+    def pairs_hook(pairs):
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen = set()
+            repeated[id(obj)] = next(k for k, _ in pairs if k in seen or seen.add(k))
+        return obj
+
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+            raw = json.load(fh, object_pairs_hook=pairs_hook)
     except json.JSONDecodeError as exc:
         raise DataFormatError(f"{path}: not valid JSON ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except IsADirectoryError:
+        raise DataFormatError(f"{path}: is a folder, expected a JSON file") from None
+    if id(raw) in repeated:
+        raise DataFormatError(f"{path}: id {repeated[id(raw)]!r} appears more than once; ids must be unique")
+    return raw
 
 
 def read_class_names(path: Path) -> list[str]:
@@ -98,15 +116,16 @@ def read_class_names(path: Path) -> list[str]:
     if not isinstance(raw, dict):
         raise DataFormatError(f"{path}: expected an object mapping class id to class name")
     try:
-        ids = sorted(int(k) for k in raw)
+        by_id = {int(k): v for k, v in raw.items()}
     except ValueError:
         raise DataFormatError(f"{path}: class ids must be integers, got {list(raw)}") from None
-    if ids != list(range(len(ids))):
-        raise DataFormatError(f"{path}: class ids must be 0..k-1, got {ids}")
+    ids = sorted(by_id)
+    if len(by_id) != len(raw) or ids != list(range(len(ids))):
+        raise DataFormatError(f"{path}: class ids must be 0..k-1, each once, got {list(raw)}")
     if len(ids) < 2:
         raise DataFormatError(f"{path}: a classification task needs at least 2 classes, "
                               f"this label.json defines {len(ids)}")
-    return [str(raw[str(i)]) for i in ids]
+    return [str(by_id[i]) for i in ids]
 
 
 def _source_names(folder: Path, m: int) -> list[str]:

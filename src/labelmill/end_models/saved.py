@@ -103,15 +103,25 @@ def load_end_model(path) -> SavedEndModel:
     if not meta_file.exists() or not (path / "model.pkl").exists():
         raise DataFormatError(f"{path}: not a labelmill model folder (expected meta.json and model.pkl)")
     try:
-        meta = json.loads(meta_file.read_text())
-    except json.JSONDecodeError as e:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataFormatError(f"{meta_file}: not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise DataFormatError(f"{meta_file}: expected a JSON object, got {type(meta).__name__}")
     if meta.get("format") != FORMAT:
         raise ModelVersionError(f"{path}: unknown model format {meta.get('format')!r}; expected {FORMAT!r}")
     if meta.get("labelmill_version") != _version():
         raise ModelVersionError(f"{path}: saved by labelmill {meta.get('labelmill_version')}, but labelmill "
                                 f"{_version()} is installed; retrain with this version or install "
                                 f"labelmill=={meta.get('labelmill_version')}")
-    with open(path / "model.pkl", "rb") as fh:
-        obj = pickle.load(fh)
-    return SavedEndModel(obj["featurizer"], obj["model"], meta)
+    missing = [k for k in ("class_names", "input_columns") if not isinstance(meta.get(k), list)]
+    if missing:
+        raise DataFormatError(f"{meta_file}: no {' or '.join(missing)} list; the model folder is damaged")
+    try:
+        with open(path / "model.pkl", "rb") as fh:
+            obj = pickle.load(fh)
+        featurizer, model = obj["featurizer"], obj["model"]
+    except (EOFError, pickle.UnpicklingError, KeyError, TypeError, AttributeError, ImportError, ValueError) as e:
+        raise DataFormatError(f"{path / 'model.pkl'}: cannot be read ({type(e).__name__}: {e}); the model folder is "
+                              f"damaged: train and save the model again") from None
+    return SavedEndModel(featurizer, model, meta)

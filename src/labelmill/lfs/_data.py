@@ -219,3 +219,39 @@ def to_arrow(data) -> pa.Table:
             raise DataFormatError(f"cannot convert the {type(data).__name__} to an Arrow table: {exc}") from None
     raise DataFormatError(f"unsupported data of type {type(data).__name__}: give a pandas or polars DataFrame, "
                           f"a pyarrow Table, or a path to a Parquet file or folder")
+
+
+def gold_ids(raw, column: str) -> np.ndarray:
+    """(N,) int64 gold class ids from ``raw``, a pandas Series (one table column).
+
+    Null = -1 (unknown); whole-number floats are accepted; anything else (0.5, a
+    string, a bool) raises DataFormatError naming ``column`` and the row.
+    """
+    if raw.dtype.kind in "iu":
+        out = raw.to_numpy().astype(np.int64)
+    elif raw.dtype.kind == "f" and np.isfinite(raw.to_numpy()[~raw.isna().to_numpy()]).all() \
+            and (raw.dropna() == raw.dropna().round()).all():
+        out = raw.fillna(-1).to_numpy().astype(np.int64)
+    else:
+        out = _gold_ids_slow(raw, column)
+    if (out < -1).any():
+        i = int(np.flatnonzero(out < -1)[0])
+        raise DataFormatError(f"gold column {column!r}: row {i} has {int(out[i])}; use -1 for unknown")
+    return out
+
+
+def _gold_ids_slow(raw, column: str) -> np.ndarray:
+    """Row by row, to name the first value that is not a class id."""
+    values = raw.to_numpy(dtype=object, na_value=None)
+    out = np.full(len(values), -1, dtype=np.int64)
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        ok = isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+        if not ok and isinstance(v, (float, np.floating)) and float(v).is_integer():
+            ok = True
+        if not ok:
+            raise DataFormatError(f"gold column {column!r}: row {i} has {v!r}; expected an integer class id "
+                                  f"(-1 or null = unknown)")
+        out[i] = int(v)
+    return out

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from .._cli_debug import debug_option, debug_requested
 from ..errors import LabelmillError
 from .core import LabelingFunction
 
@@ -72,12 +73,16 @@ def load_lfs_from_file(path) -> list:
 
 
 def _wrap(fn, *args, **kwargs):
+    """Call ``fn``; a labelmill error or ValueError becomes a one-line LFUsageError (exit
+    code 2), after the full traceback when --debug was given."""
     try:
         return fn(*args, **kwargs)
-    except LabelmillError as exc:
+    except (LabelmillError, ValueError) as exc:
+        if debug_requested():
+            import traceback
+
+            traceback.print_exc()
         raise LFUsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    except ValueError as exc:
-        raise LFUsageError(str(exc)) from None
 
 
 def _check_data(path: str) -> str:
@@ -98,6 +103,7 @@ def _check_data(path: str) -> str:
 @click.option("--n-classes", type=int, default=None, help="Number of classes (default: largest vote + 1).")
 @click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True)
 @click.option("--progress/--no-progress", default=True)
+@debug_option
 def apply_command(data, lfs_file, out, no_cache, cache_dir, n_jobs, n_classes, on_error, progress):
     """Apply the LFs in FILE.py to TABLE and write one vote column per LF (-1 = abstain)."""
     import pyarrow as pa
@@ -132,11 +138,12 @@ def apply_command(data, lfs_file, out, no_cache, cache_dir, n_jobs, n_classes, o
 @click.option("--n-jobs", type=int, default=None)
 @click.option("--n-classes", type=int, default=None)
 @click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True)
+@debug_option
 def lfs_command(data, lfs_file, gold_column, no_cache, n_jobs, n_classes, on_error):
     """Apply the LFs in FILE.py to DATA and print coverage, overlaps, conflicts and accuracy per LF."""
     from rich.console import Console
 
-    from ._data import TableSource
+    from ._data import TableSource, gold_ids
     from .analysis import dataset_summary, lf_summary, print_lf_summary
     from .apply import apply_lfs
 
@@ -147,11 +154,7 @@ def lfs_command(data, lfs_file, gold_column, no_cache, n_jobs, n_classes, on_err
         src = _wrap(TableSource, data)
         if gold_column not in src.column_names:
             raise LFUsageError(f"{data}: no gold column {gold_column!r}; columns are {src.column_names}")
-        gold = src.table([gold_column]).column(gold_column)
-        try:
-            y = np.asarray(gold.fill_null(-1).to_numpy(zero_copy_only=False)).astype(np.int64)
-        except (TypeError, ValueError):
-            raise LFUsageError(f"{data}: gold column {gold_column!r} must hold integer class ids") from None
+        y = _wrap(gold_ids, src.table([gold_column]).column(gold_column).to_pandas(), gold_column)
     L = _wrap(apply_lfs, lfs, data, n_classes=n_classes, n_jobs=n_jobs, cache=not no_cache, on_error=on_error,
               progress=False)
     summary = _wrap(lf_summary, L, y=y)

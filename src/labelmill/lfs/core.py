@@ -21,6 +21,7 @@ import inspect
 import json
 import marshal
 import re
+import sys
 import types
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -158,7 +159,8 @@ def _value_fingerprint(v, seen, module=None):
         return f"re({v.pattern!r},{v.flags})"
     if isinstance(v, LabelingFunction):
         return v.definition()
-    if isinstance(v, types.FunctionType) and (module is None or v.__module__ == module):
+    if isinstance(v, types.FunctionType) and (module is None or v.__module__ == module
+                                              or _user_module_fingerprint(sys.modules.get(v.__module__))):
         return _code_fingerprint(v, seen)
     if type(v).__module__.startswith("pandas") and hasattr(v, "to_numpy"):
         import pandas as pd
@@ -168,6 +170,8 @@ def _value_fingerprint(v, seen, module=None):
         except TypeError:
             return None
         return f"pandas({type(v).__name__}):" + _digest(hashed.tobytes() + repr(list(getattr(v, "columns", []))).encode())
+    if isinstance(v, types.ModuleType):
+        return _user_module_fingerprint(v)
     is_config = (isinstance(v, types.SimpleNamespace) or hasattr(v, "__dataclass_fields__")
                  or (module is not None and type(v).__module__ == module))
     if is_config and hasattr(v, "__dict__") and id(v) not in seen:
@@ -175,6 +179,31 @@ def _value_fingerprint(v, seen, module=None):
         attrs = {a: _value_fingerprint(x, seen, module) for a, x in sorted(vars(v).items())}
         return f"{type(v).__qualname__}{attrs!r}"
     return None
+
+
+def _installed_roots() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return tuple(str(Path(paths[k]).resolve()) for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+
+
+def _user_module_fingerprint(module) -> str | None:
+    """Hash of the source file of a module the user wrote (a helper next to the LF file),
+    so editing e.g. a word list in ``helpers.py`` changes the key of LFs that read
+    ``helpers.WORDS``; None for the standard library and installed packages."""
+    if module is None:
+        return None
+    file = getattr(module, "__file__", None)
+    if not file or not file.endswith(".py"):
+        return None
+    path = Path(file).resolve()
+    if str(path).startswith(_installed_roots()):
+        return None
+    try:
+        return f"module {module.__name__}:" + _digest(path.read_bytes())
+    except OSError:
+        return None
 
 
 class PythonLF(LabelingFunction):
