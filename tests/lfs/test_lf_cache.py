@@ -204,3 +204,54 @@ def test_set_resources_give_the_same_key_in_every_process():
                            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)}).stdout
             for seed in (1, 2, 3)}
     assert len(keys) == 1
+
+
+def test_models_and_arrays_in_resources_or_closures_are_part_of_the_key(tmp_path):
+    """Two fitted models print the same (LogisticRegression()); arrays inside a dict print
+    shortened. Neither may let one LF's cached votes stand in for another's."""
+    import threading
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    up, down = LogisticRegression().fit(X, [0, 0, 1, 1]), LogisticRegression().fit(X, [1, 1, 0, 0])
+    df = pd.DataFrame({"id": [1, 2, 3], "x": [0.0, 1.5, 3.0]})
+    cache = tmp_path / "c"
+
+    def as_resource(m):
+        @labeling_function(name="model_vote", resources={"model": m})
+        def model_vote(row, model):
+            return int(model.predict([[row.x]])[0])
+        return model_vote
+
+    def in_closure(m):
+        @labeling_function(name="closure_vote")
+        def closure_vote(row):
+            return int(m.predict([[row.x]])[0])
+        return closure_vote
+
+    def in_dict(w):
+        @labeling_function(name="weights", resources={"params": {"w": w}})
+        def weights(row, params):
+            return int(params["w"].sum() > 0)
+        return weights
+
+    w0 = np.zeros(3000)
+    w1 = w0.copy()
+    w1[1500] = 1.0  # differs only where numpy's repr shows "..."
+    for make, a, b in [(as_resource, up, down), (in_closure, up, down), (in_dict, w0, w1)]:
+        first = apply_lfs([make(a)], df, cache=cache, progress=False, n_jobs=1)
+        second = apply_lfs([make(b)], df, cache=cache, progress=False, n_jobs=1)
+        assert second.report.from_cache == [] and second != first
+        assert second == apply_lfs([make(b)], df, cache=False, progress=False, n_jobs=1)
+        assert apply_lfs([make(b)], df, cache=cache, progress=False, n_jobs=1).report.from_cache != []
+
+    # a resource that cannot be pickled (so not fingerprinted) makes the LF uncached, never stale
+    @labeling_function(name="locked", resources={"lock": threading.Lock()})
+    def locked(row, lock):
+        return 0
+
+    for _ in range(2):
+        r = apply_lfs([locked], df, cache=cache, progress=False, n_jobs=1).report
+        assert r.computed == ["locked"] and r.from_cache == []

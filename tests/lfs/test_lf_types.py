@@ -17,6 +17,10 @@ def run(lf, texts, field="text", **kw):
     return apply_lfs([lf], df, cache=False, progress=False, n_jobs=1, **kw).to_dense()[:, 0].tolist()
 
 
+def run_df(lf, df):
+    return apply_lfs([lf], df, cache=False, progress=False, n_jobs=1, n_classes=2).to_dense()[:, 0].tolist()
+
+
 # --------------------------------------------------------------------- Python LFs
 def test_row_attribute_and_key_access():
     r = Row({"text": "hi", "n": 3})
@@ -75,6 +79,10 @@ PATTERNS = [
     (r"(?i)^sub", 0), (r"[\w.]+\.(com|net)\b", 0), (r"song$", 0), (r"(?<=my )channel", 0), (r"(a)\1", 0),
     (r"\W{3}", 0), (r"[^\s]{12,}", 0), (r"[\W\d]x", 0), (r"\Bout", 0), (r"a{,2}b", 0), (r"x\Z", 0),
     (r"\u00e9t\u00e9", 0), (r"[\x41-\x43]", re.I), (r"[\s]\S", 0),
+    # leading inline flags act on the whole pattern ($ under (?m)); ASCII + IGNORECASE
+    # must not fold the Kelvin sign or long s as RE2 would
+    (r"(?m)song$", 0), (r"(?im)^my channel$", 0), (r"(?m)hi$|song$", 0), (r"[a-z]", re.A | re.I),
+    (r"(?s)hi.$", 0), (r"k", re.A | re.I),
 ]
 TEXTS = ["Check  out my channel", "checkout", "see http://x.y/z now", "call 5551234", "٣٤٥ arabic digits",
          "mail a@b.com", "é@ü.com", "hi", "hi\n", "hi\n\n", "Subscribe", "x.com", "naïve.net", "nice song",
@@ -145,6 +153,11 @@ def test_threshold_lf():
         threshold_lf("x", "n", 1)
     with pytest.raises(LabelingFunctionError, match="must be numeric"):
         apply_lfs([threshold_lf("x", "s", 1, gt=0)], pd.DataFrame({"s": ["a"]}), cache=False, progress=False)
+    # int64 beyond 2**53 compares (as the nearest double) instead of failing; an all-null column abstains
+    big = pd.DataFrame({"user_id": np.array([1234567890123456789, 5, -3])})
+    assert run_df(threshold_lf("pos", "user_id", 1, gt=0), big) == [1, 1, -1]
+    assert run_df(threshold_lf("pos", "score", 1, gt=0), pd.DataFrame({"score": [None, None]})) == [-1, -1]
+    assert threshold_lf("pos", "score", 1, gt=0)({"score": None}) == -1
 
 
 # --------------------------------------------------------------------- gazetteer
@@ -212,6 +225,28 @@ def test_model_lf_threshold_and_label_map():
     assert L[:, 1].tolist() == [0, -1, 1, 0]
     with pytest.raises(LabelingFunctionError, match="predict_proba"):
         model_lf("x", object())
+
+
+class Stars:
+    """A 5-class model (classes_ 1..5) that is sure of the star count written in the text."""
+
+    classes_ = np.array([1, 2, 3, 4, 5])
+
+    def predict_proba(self, X):
+        stars = [int(s) for s in X]  # fails on None, as a real text pipeline does on NaN
+        return np.eye(5)[[s - 1 for s in stars]]
+
+
+def test_model_lf_maps_classes_by_value_and_null_rows_abstain():
+    df = pd.DataFrame({"text": ["1", "2", "3", "4", "5", None]})
+    lf = model_lf("stars", Stars(), label_map={1: 0, 2: 0, 4: 1, 5: 1})  # 3 stars: no opinion
+    assert run_df(lf, df) == [0, 0, -1, 1, 1, -1]
+    # a model error with on_error="abstain" abstains on the batch and is counted, as for Python LFs
+    broken = model_lf("broken", Stars())
+    L = apply_lfs([broken], pd.DataFrame({"text": ["1", "x"]}), n_classes=6, cache=False, progress=False,
+                  on_error="abstain")
+    assert L.to_dense().ravel().tolist() == [-1, -1] and L.report.errors == {"broken": 2}
+    assert "predict_proba raised ValueError" in L.report.error_examples["broken"]["message"]
 
 
 # --------------------------------------------------------------------- crowd

@@ -46,6 +46,15 @@ def translate(pattern: str, flags: int = 0, ascii_b: bool = False) -> tuple[str,
         raise Untranslatable("verbose/debug flags")
     if flags & re.LOCALE:
         raise Untranslatable("locale flag")
+    if flags & re.ASCII and flags & re.IGNORECASE:
+        raise Untranslatable("ASCII + IGNORECASE")  # RE2 still folds Unicode case (e.g. the Kelvin sign)
+    lead = re.match(r"\(\?([imsx]+)\)", pattern)
+    if lead:  # leading inline flags act on the whole pattern: read them as flags
+        if "x" in lead.group(1):
+            raise Untranslatable("verbose flag")
+        for ch in lead.group(1):
+            flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}[ch]
+        pattern = pattern[lead.end():]
     ascii_mode = bool(flags & re.ASCII)
     out: list[str] = []
     exact = True
@@ -98,12 +107,7 @@ def translate(pattern: str, flags: int = 0, ascii_b: bool = False) -> tuple[str,
         elif c == "(":
             if pattern.startswith("(?", i) and not pattern.startswith("(?:", i) \
                     and not pattern.startswith("(?P<", i):
-                # inline flags, look-arounds, comments, conditionals: leave to Python
-                m = re.match(r"\(\?([imsx]+)\)", pattern[i:])
-                if m and i == 0 and "x" not in m.group(1):
-                    out.append(m.group(0))
-                    i += len(m.group(0))
-                    continue
+                # inline flags past the start, look-arounds, comments, conditionals: leave to Python
                 raise Untranslatable("group extension")
             depth += 1
             out.append(c)

@@ -147,7 +147,10 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
     if vcache is not None:
         t = time.perf_counter()
         for j, lf in enumerate(lfs):
-            keys[j] = entry_key(lf.definition(), source.fingerprint(lf.fields), n_classes)
+            definition = lf.definition()
+            if definition is None:  # depends on a value that cannot be fingerprinted: never cached
+                continue
+            keys[j] = entry_key(definition, source.fingerprint(lf.fields), n_classes)
             hit = vcache.get(keys[j], n)
             if hit is None:
                 continue
@@ -172,14 +175,31 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
         threads = min(resolve_n_jobs(n_jobs), len(todo_vec))
         # Arrow compute (RE2, comparisons) releases the GIL: run the LFs of a batch in threads
         pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        start = [0]
+
+        def run_vec(j, batch):
+            """One vectorized LF on one batch; with on_error="abstain" a failure (e.g. the
+            model of a model_lf raising) abstains on the batch and is counted."""
+            try:
+                return lfs[j].apply_table(batch)
+            except LabelingFunctionError as exc:
+                if on_error == "raise":
+                    raise
+                name = lfs[j].name
+                report.errors[name] = report.errors.get(name, 0) + batch.num_rows
+                report.error_examples.setdefault(name, {"row_id": start[0], "message": str(exc).splitlines()[0],
+                                                        "traceback": getattr(exc, "traceback_text", None)})
+                return np.full(batch.num_rows, ABSTAIN, dtype=VOTE_DTYPE)
+
         try:
             for batch in source.batches(cols, batch_size=VEC_BATCH):
                 if pool is None:
-                    results = [lfs[j].apply_table(batch) for j in todo_vec]
+                    results = [run_vec(j, batch) for j in todo_vec]
                 else:
-                    results = list(pool.map(lambda j: lfs[j].apply_table(batch), todo_vec))
+                    results = list(pool.map(lambda j: run_vec(j, batch), todo_vec))
                 for j, v in zip(todo_vec, results):
                     parts[j].append(v)
+                start[0] += batch.num_rows
         finally:
             if pool is not None:
                 pool.shutdown()
@@ -222,6 +242,8 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
         t = time.perf_counter()
         for j in todo_vec + todo_py:
             lf = lfs[j]
+            if j not in keys:
+                continue
             vcache.put(keys[j], votes[j], lf_name=lf.name, n_errors=int(report.errors.get(lf.name, 0)),
                        error_example=report.error_examples.get(lf.name))
         report.seconds["cache_write"] = time.perf_counter() - t

@@ -68,7 +68,8 @@ class LabelingFunction:
                                         lf_name=None)
         self.name = name
 
-    def definition(self) -> str:  # pragma: no cover - abstract
+    def definition(self) -> str | None:  # pragma: no cover - abstract
+        """Everything that determines the votes (the cache key's text); None = never cache."""
         raise NotImplementedError
 
     def max_label(self) -> int | None:
@@ -93,7 +94,7 @@ def _code_fingerprint(func, _seen=None) -> str:
     _seen.add(id(func))
     func = inspect.unwrap(func)
     if isinstance(func, LabelingFunction):
-        return func.definition()
+        return _lf_definition(func)
     parts = []
     try:
         parts.append(inspect.getsource(func))
@@ -104,7 +105,7 @@ def _code_fingerprint(func, _seen=None) -> str:
     if code is not None:
         for cell_name, cell in zip(code.co_freevars, getattr(func, "__closure__", None) or ()):
             try:
-                parts.append(f"closure {cell_name}={_value_fingerprint(cell.cell_contents, _seen)}")
+                parts.append(f"closure {cell_name}={_value_fingerprint(cell.cell_contents, _seen, deep=True)}")
             except ValueError:  # empty cell
                 pass
         g = getattr(func, "__globals__", {})
@@ -132,14 +133,57 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _value_fingerprint(v, seen, module=None):
-    """A string that changes when ``v`` changes, or None when ``v`` cannot be read.
+class _Unreadable(Exception):
+    """A value an LF depends on cannot be fingerprinted (not even pickled): the LF is not cached."""
 
-    Covers numbers, strings, containers of them (large ones hashed), numpy scalars and
-    arrays, pandas objects, compiled regexes, LFs, same-module helper functions, and
-    the attributes of config objects (instances of same-module classes, dataclasses,
-    ``SimpleNamespace``). Anything else (modules, models from other libraries) is not
-    part of the cache key: pass such values as ``resources`` or use ``cache=False``.
+
+def _lf_definition(lf) -> str:
+    d = lf.definition()
+    if d is None:
+        raise _Unreadable(f"labeling function {lf.name!r} is not cacheable")
+    return d
+
+
+_SIMPLE_TYPES = frozenset(_SIMPLE)
+
+
+def _pickle_fingerprint(v) -> str:
+    import pickle
+
+    try:
+        return f"pickle({type(v).__qualname__}):" + _digest(pickle.dumps(v, protocol=4))
+    except Exception as exc:  # noqa: BLE001 - any object may fail to pickle
+        raise _Unreadable(f"{type(v).__name__} cannot be pickled ({exc})") from None
+
+
+def _container_fingerprint(v, seen, module) -> str:
+    """Containers element by element (so numpy arrays or models inside count in full,
+    not by their shortened repr); all-simple ones by repr, which is the same but faster."""
+    if isinstance(v, dict):
+        if all(type(x) in _SIMPLE_TYPES for x in v) and all(type(x) in _SIMPLE_TYPES for x in v.values()):
+            text = repr(v)
+        else:
+            text = "{" + ", ".join(f"{_value_fingerprint(k, seen, module, deep=True)}: "
+                                   f"{_value_fingerprint(x, seen, module, deep=True)}" for k, x in v.items()) + "}"
+    elif all(type(x) in _SIMPLE_TYPES for x in v):
+        # sets are fingerprinted sorted: their iteration order changes with string hashing
+        text = repr(sorted(v, key=repr) if isinstance(v, (set, frozenset)) else v)
+    else:
+        parts = [_value_fingerprint(x, seen, module, deep=True) for x in v]
+        text = f"{type(v).__name__}[" + ", ".join(sorted(parts) if isinstance(v, (set, frozenset)) else parts) + "]"
+    return text if len(v) <= _SMALL_CONTAINER else f"{type(v).__name__}:" + _digest(text.encode())
+
+
+def _value_fingerprint(v, seen, module=None, deep: bool = False):
+    """A string that changes when ``v`` changes, or None when ``v`` is not part of the key.
+
+    Covers numbers, strings, containers (large ones hashed), numpy scalars and arrays,
+    pandas objects, compiled regexes, LFs, helper functions and the source of the user's
+    own modules, and the attributes of config objects (instances of same-module classes,
+    dataclasses, ``SimpleNamespace``). Any other object (a fitted model, a spaCy
+    pipeline) counts by a hash of its pickle when ``deep`` (resources, closure values,
+    container elements); a global one is not part of the key (pass it as a resource).
+    Raises _Unreadable when a deep value cannot be pickled.
     """
     if isinstance(v, _SIMPLE):
         return repr(v)
@@ -150,15 +194,14 @@ def _value_fingerprint(v, seen, module=None):
             return "ndarray:" + _digest(repr(v.tolist()).encode())
         return f"ndarray({v.dtype},{v.shape}):" + _digest(np.ascontiguousarray(v).tobytes())
     if isinstance(v, (tuple, list, set, frozenset, dict)):
-        try:
-            text = repr(sorted(v, key=repr) if isinstance(v, (set, frozenset)) else v)
-        except Exception:  # noqa: BLE001
-            return None
-        return text if len(v) <= _SMALL_CONTAINER else f"{type(v).__name__}:" + _digest(text.encode())
+        if id(v) in seen:
+            return "<cycle>"
+        seen.add(id(v))
+        return _container_fingerprint(v, seen, module)
     if isinstance(v, re.Pattern):
         return f"re({v.pattern!r},{v.flags})"
     if isinstance(v, LabelingFunction):
-        return v.definition()
+        return _lf_definition(v)
     if isinstance(v, types.FunctionType) and (module is None or v.__module__ == module
                                               or _user_module_fingerprint(sys.modules.get(v.__module__))):
         return _code_fingerprint(v, seen)
@@ -168,7 +211,7 @@ def _value_fingerprint(v, seen, module=None):
         try:
             hashed = pd.util.hash_pandas_object(v, index=True).to_numpy()
         except TypeError:
-            return None
+            return _pickle_fingerprint(v) if deep else None
         return f"pandas({type(v).__name__}):" + _digest(hashed.tobytes() + repr(list(getattr(v, "columns", []))).encode())
     if isinstance(v, types.ModuleType):
         return _user_module_fingerprint(v)
@@ -176,8 +219,10 @@ def _value_fingerprint(v, seen, module=None):
                  or (module is not None and type(v).__module__ == module))
     if is_config and hasattr(v, "__dict__") and id(v) not in seen:
         seen.add(id(v))
-        attrs = {a: _value_fingerprint(x, seen, module) for a, x in sorted(vars(v).items())}
+        attrs = {a: _value_fingerprint(x, seen, module, deep=deep) for a, x in sorted(vars(v).items())}
         return f"{type(v).__qualname__}{attrs!r}"
+    if deep and id(v) not in seen:
+        return _pickle_fingerprint(v)
     return None
 
 
@@ -231,14 +276,18 @@ class PythonLF(LabelingFunction):
                 row = Row(row)
         return self.func(row, **self.resources)
 
-    def definition(self) -> str:
-        return json.dumps({
-            "type": "python", "name": self.name,
-            "code": _code_fingerprint(self.func),
-            # sets are fingerprinted sorted: their repr order changes with string hashing
-            "resources": {k: _value_fingerprint(v, set()) or repr(v) for k, v in sorted(self.resources.items())},
-            "pre": [_code_fingerprint(p) for p in self.pre],
-        }, sort_keys=True)
+    def definition(self) -> str | None:
+        """The cache key's text, or None when some value the LF depends on cannot be
+        fingerprinted (e.g. an unpicklable resource): such an LF is never cached."""
+        try:
+            return json.dumps({
+                "type": "python", "name": self.name,
+                "code": _code_fingerprint(self.func),
+                "resources": {k: _value_fingerprint(v, set(), deep=True) for k, v in sorted(self.resources.items())},
+                "pre": [_code_fingerprint(p) for p in self.pre],
+            }, sort_keys=True)
+        except _Unreadable:
+            return None
 
 
 def labeling_function(name: str | None = None, resources: Mapping[str, Any] | None = None,
@@ -449,10 +498,13 @@ class ThresholdLF(VectorizedLF):
             raise LabelingFunctionError(f"labeling function {self.name!r} reads field {self.field!r}, which the "
                                         f"data does not have; columns are {table.column_names}", lf_name=self.name)
         col = table.column(self.field)
+        if pa.types.is_null(col.type):  # every value null: nothing to compare, abstain everywhere
+            return np.full(table.num_rows, ABSTAIN, dtype=VOTE_DTYPE)
         if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type)):
             raise LabelingFunctionError(f"threshold_lf {self.name!r}: field {self.field!r} must be numeric, got "
                                         f"Arrow type {col.type}", lf_name=self.name)
-        col = col.cast(pa.float64())
+        # unsafe: int64 beyond 2**53 rounds to the nearest double instead of raising
+        col = col.cast(pa.float64(), safe=False)
         mask = None
         for k, v in self.bounds.items():
             m = self._OPS[k](col, pa.scalar(float(v)))
@@ -652,15 +704,21 @@ class ModelLF(VectorizedLF):
             import pickle
 
             self._model_hash = hashlib.sha256(pickle.dumps(model, protocol=4)).hexdigest()
-        except Exception:  # noqa: BLE001 - unpicklable: never share a cache entry across objects
-            self._model_hash = f"unpicklable-{id(model)}"
+        except Exception:  # noqa: BLE001 - unpicklable: never cached (definition() is None)
+            self._model_hash = None
 
     def definition(self):
+        if self._model_hash is None:
+            return None
+        try:
+            featurize = _code_fingerprint(self.featurize) if self.featurize else None
+        except _Unreadable:
+            return None
         return json.dumps({"type": "model", "name": self.name, "model": self._model_hash, "field": list(self.fields),
                            "threshold": self.threshold,
                            "label_map": None if self.label_map is None else sorted(
                                (repr(k), int(v)) for k, v in self.label_map.items()),
-                           "featurize": _code_fingerprint(self.featurize) if self.featurize else None})
+                           "featurize": featurize})
 
     def max_label(self):
         if self.label_map is not None:
@@ -675,6 +733,19 @@ class ModelLF(VectorizedLF):
         n = table.num_rows
         if n == 0:
             return np.zeros(0, dtype=VOTE_DTYPE)
+        # rows with a null in any field the model reads abstain (as for the other
+        # declarative LFs); the model sees only the other rows
+        valid = np.ones(n, dtype=bool)
+        for f in self.fields:
+            col = table.column(f)
+            if col.null_count:
+                valid &= ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        out = np.full(n, ABSTAIN, dtype=VOTE_DTYPE)
+        if not valid.any():
+            return out
+        if not valid.all():
+            table = table.filter(pa.array(valid))
+        n_model = table.num_rows
         if isinstance(self.field, str):
             cols = table.column(self.field).to_pandas()
         else:
@@ -688,24 +759,26 @@ class ModelLF(VectorizedLF):
             raise LabelingFunctionError(f"labeling function {self.name!r}: model.predict_proba raised "
                                         f"{type(exc).__name__}: {exc}", lf_name=self.name,
                                         traceback_text=traceback.format_exc()) from exc
-        if P.ndim != 2 or P.shape[0] != n:
+        if P.ndim != 2 or P.shape[0] != n_model:
             raise LabelingFunctionError(f"labeling function {self.name!r}: predict_proba returned shape {P.shape}, "
-                                        f"expected ({n}, n_model_classes)", lf_name=self.name)
+                                        f"expected ({n_model}, n_model_classes)", lf_name=self.name)
         arg = P.argmax(axis=1)
-        conf = P[np.arange(n), arg] >= self.threshold
+        conf = P[np.arange(n_model), arg] >= self.threshold
         if self.label_map is not None:
-            classes = getattr(self.model, "classes_", np.arange(P.shape[1]))
-            lut = np.array([int(self.label_map.get(c, self.label_map.get(j, ABSTAIN)))
-                            if not isinstance(c, (np.ndarray,)) else ABSTAIN
-                            for j, c in enumerate(list(classes))], dtype=np.int64)
+            classes = getattr(self.model, "classes_", None)
+            if classes is None:  # no classes_: the map is keyed by column position
+                keys = range(P.shape[1])
+            else:  # keyed by the model's classes only: an unmapped class abstains
+                keys = [c.item() if isinstance(c, np.generic) else c for c in list(classes)]
+            lut = np.array([int(self.label_map.get(c, ABSTAIN)) for c in keys], dtype=np.int64)
         else:
             classes = getattr(self.model, "classes_", None)
             if classes is not None and np.asarray(classes).dtype.kind in "iu":
                 lut = np.asarray(classes, dtype=np.int64)
             else:
                 lut = np.arange(P.shape[1])
-        votes = np.where(conf, lut[arg], ABSTAIN).astype(VOTE_DTYPE)
-        return votes
+        out[valid] = np.where(conf, lut[arg], ABSTAIN)
+        return out
 
 
 # ---------------------------------------------------------------------- builders
@@ -762,8 +835,10 @@ def model_lf(name: str, model, field="text", label_map: Mapping | None = None, t
 
     ``featurize`` receives the column (a pandas Series, or a DataFrame when ``field``
     is a list) and returns the model's input. ``label_map`` maps the model's classes
-    (``model.classes_`` or column positions) to class ids (-1 to abstain); by default
-    integer ``classes_`` (or the column positions) are the class ids.
+    (the values of ``model.classes_``, or column positions for a model without
+    ``classes_``) to class ids; a class missing from the map abstains. By default integer
+    ``classes_`` (or the column positions) are the class ids. Rows with a null in a field
+    the model reads abstain without reaching the model.
     """
     return ModelLF(name, model, field=field, label_map=label_map, threshold=threshold, featurize=featurize)
 
