@@ -298,7 +298,8 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         t = em["teacher"]
         taught = f"; learned from {t['name']}" + (" (chosen on valid)" if t["switched"] else "")
         method = em["calibrated_by"]["method"]
-        calibration = f"calibration {method}" if method else "not calibrated: no valid gold"
+        calibration = f"calibration {method}" if method else \
+            f"not calibrated: {em['calibrated_by'].get('skipped', 'no valid gold')}"
         console.print(metrics_table(f"end model {em['name']} ({calibration}{taught})", em["splits"]))
         console.print(f"saved the end model to {out_dir / 'model'}; label new rows with "
                       f"`labelmill predict {out_dir / 'model'} TABLE --out PRED.parquet`")

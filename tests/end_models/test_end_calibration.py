@@ -100,3 +100,39 @@ def test_calibrated_classifier_with_a_given_temperature(youtube, youtube_logreg)
     np.testing.assert_allclose(P, model.predict_proba(youtube.X_test), atol=1e-12)
     with pytest.raises(ValueError, match="temperature"):
         CalibratedClassifier(model, temperature=0.0).predict_proba(youtube.X_test)
+
+
+def test_a_given_temperature_survives_fit_and_too_few_rows_skip_calibration(youtube, youtube_logreg):
+    """CalibratedClassifier(temperature=T).fit keeps T (and nothing else); the end-model
+    stage does not calibrate on a handful of valid rows, where T would hit its bounds."""
+    from labelmill.end_models.calibration import MIN_CALIBRATION_ROWS
+    from labelmill.end_models.training import train_end_model
+
+    _, model = youtube_logreg
+    fixed = CalibratedClassifier(model, temperature=2.0).fit(youtube.X_valid, youtube.y_valid)
+    assert fixed.temperature_ == 2.0 and fixed.method_ == "temperature" and fixed.isotonic_ is None
+    y_few = np.full(len(youtube.y_valid), -1)
+    y_few[:MIN_CALIBRATION_ROWS - 1] = youtube.y_valid[:MIN_CALIBRATION_ROWS - 1]
+    res = train_end_model(youtube.X_train, youtube.soft, youtube.covered, youtube.X_valid, y_few, n_jobs=1,
+                          c_grid=(1.0,), elr_grid=(0.0,))
+    assert res.temperature == 1.0 and res.calibration["method"] is None
+    assert "19 valid rows with gold" in res.calibration["skipped"]
+    with pytest.raises(Exception, match=r"sample_weight must have shape \(1586,\)"):
+        train_end_model(youtube.X_train, youtube.soft, youtube.covered, sample_weight=np.ones(5), n_jobs=1)
+
+
+def test_calibration_stays_finite_when_the_temperature_hits_its_bound():
+    """A separable valid set drives T to its lower bound; the other classes' mass becomes
+    subnormal and must not overflow into inf in the isotonic step."""
+    from labelmill.end_models import SoftLogisticRegression, TopLabelIsotonic
+
+    iso = TopLabelIsotonic().fit(np.array([[.9, .1], [.8, .2], [.6, .4]]), np.array([0, 0, 1]))
+    out = iso.transform(np.array([[1.0, 1e-320], [1e-320, 1.0]]))
+    assert np.isfinite(out).all() and np.allclose(out.sum(axis=1), 1.0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] > 0).astype(int)
+    base = SoftLogisticRegression().fit(X[:200], y[:200])
+    for method in ("auto", "temperature+isotonic"):
+        P = CalibratedClassifier(base, method=method).fit(X[200:], y[200:]).predict_proba(X[:200])
+        assert np.isfinite(P).all() and np.allclose(P.sum(axis=1), 1.0)

@@ -90,3 +90,15 @@ def test_sparse_first_layer_updates_only_the_features_it_sees():
     np.testing.assert_array_equal(w_short[200:], w_long[200:])
     assert np.abs(w_short[:200] - w_long[:200]).max() > 1e-3
     assert (long.predict(X) == y).mean() > 0.95
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"elr": -1.0}, "elr must be >= 0"), ({"elr": 1.0, "elr_beta": 1.0}, "elr_beta must be in"),
+    ({"mixup": True, "mixup_alpha": 0}, "mixup_alpha must be > 0"), ({"batch_size": 0}, "batch_size must be > 0"),
+    ({"hidden": 16}, "hidden must be a tuple"), ({"dropout": 1.0}, "dropout must be in"),
+])
+def test_bad_parameters_are_refused_before_training(params, message):
+    pytest.importorskip("torch")
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=message):
+        SoftMLPClassifier(**params).fit(X, (X[:, 0] > 0).astype(int))

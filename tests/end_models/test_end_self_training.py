@@ -57,3 +57,18 @@ def test_self_training_input_errors():
         SelfTrainer().fit(X, Q, np.zeros(10, bool))
     with pytest.raises(ValueError, match="pseudo"):
         SelfTrainer(pseudo="sharp").fit(X, Q)
+
+
+def test_unknown_valid_gold_is_left_out_not_scored_as_wrong(youtube, youtube_logreg):
+    """-1 is labelmill's 'no gold': rounds are chosen on the known rows only."""
+    C, _ = youtube_logreg
+    known = SelfTrainer(SoftLogisticRegression(C=C), rounds=2, threshold=0.9).fit(
+        youtube.X_train, youtube.soft, youtube.covered, youtube.X_valid[:60], youtube.y_valid[:60])
+    y = youtube.y_valid.copy()
+    y[60:] = -1
+    masked = SelfTrainer(SoftLogisticRegression(C=C), rounds=2, threshold=0.9).fit(
+        youtube.X_train, youtube.soft, youtube.covered, youtube.X_valid, y)
+    assert [h["valid_accuracy"] for h in masked.history_] == [h["valid_accuracy"] for h in known.history_]
+    with pytest.raises(DataFormatError, match="integer class ids"):
+        SelfTrainer(SoftLogisticRegression(C=C), rounds=1).fit(
+            youtube.X_train, youtube.soft, youtube.covered, youtube.X_valid, youtube.y_valid.astype(str))

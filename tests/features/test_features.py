@@ -91,3 +91,29 @@ def test_cache_clear_removes_cached_features(tmp_path):
     r = CliRunner().invoke(main, ["cache", "clear", "--cache-dir", str(cache)])
     assert r.exit_code == 0 and f"and {len(cached)} cached feature files" in r.output
     assert not (cache / "features").exists()
+
+
+def test_numeric_auto_columns_are_part_of_the_cache_key(tmp_path):
+    """With columns=None the featurizer picks the table's numeric columns: new values or a
+    new column in a table of the same size must not get the old scaling from the cache."""
+    a = pd.DataFrame({"id": [1, 2, 3], "x": [1.0, 2.0, 3.0]})
+    b = a.assign(x=[100.0, 200.0, 300.0])
+    featurize(NumericFeaturizer(), a, {"t": a}, cache=tmp_path)
+    f, X = featurize(NumericFeaturizer(), b, {"t": b}, cache=tmp_path)
+    assert f.mean_.tolist() == [200.0]
+    np.testing.assert_allclose(X["t"].ravel(), [-1.2247449, 0, 1.2247449], atol=1e-6)
+    c = b.assign(y=[0.0, 1.0, 0.0])
+    f, X = featurize(NumericFeaturizer(), c, {"t": c}, cache=tmp_path)
+    assert f.columns_ == ["x", "y"] and X["t"].shape == (3, 2)
+    # a single column name is one column, not its characters
+    assert NumericFeaturizer(exclude="id").fit(a).columns_ == ["x"]
+
+
+def test_tfidf_takes_categorical_text_with_gaps_and_empty_tables():
+    ds = load_demo()
+    f = TfidfFeaturizer().fit(ds.train.examples)
+    rows = ds.test.examples.iloc[:3]
+    as_cat = rows.assign(text=pd.Categorical(rows["text"].tolist()[:2] + [None]))
+    X = f.transform(as_cat)
+    assert abs(X[:2] - f.transform(rows)[:2]).max() == 0 and X[2].nnz == 0
+    assert f.transform(rows.iloc[:0]).shape == (0, f.n_features_)

@@ -165,6 +165,26 @@ def test_bad_input_is_named():
         knn_graph(X, k=3, metric="manhattan")
     with pytest.raises(DataFormatError, match="class_prior must be 2 non-negative numbers"):
         LabelPropagator(n_neighbors=3).fit(X, proba, covered, class_prior=[1, 1, 1])
+    # proba on covered rows must be probabilities; the error names the row, not class_prior
+    for bad_value in (5.0, np.nan, -0.5):
+        bad = proba.copy()
+        bad[6] = [bad_value, 0.5]
+        with pytest.raises(DataFormatError, match="proba row 6 .*covered row"):
+            LabelPropagator(n_neighbors=3).fit(X, bad, covered)
+    with pytest.raises(DataFormatError, match="covered must be a boolean mask"):
+        LabelPropagator(n_neighbors=3).fit(X, proba, np.full(10, 0.9))
+    # 0/1 masks and a dense precomputed graph are fine
+    G = np.ones((10, 10)) - np.eye(10)
+    P = LabelPropagator(n_neighbors=3).fit(X, proba, covered.astype(int), graph=G).proba_
+    assert np.allclose(P.sum(axis=1), 1)
+
+
+def test_euclidean_graph_keeps_edges_when_most_rows_are_duplicates():
+    """A median k-th distance of 0 (most rows have k exact copies) must not zero every
+    other edge's Gaussian weight."""
+    X = np.r_[np.zeros(150), np.arange(1, 51)].astype(np.float32)[:, None]
+    W = knn_graph(X, k=5, metric="euclidean")
+    assert (np.asarray(W[150:].sum(axis=1)).ravel() > 0).all()
 
 
 def test_worst_rows_and_denoise_modes():

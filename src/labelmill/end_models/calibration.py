@@ -29,6 +29,9 @@ T_MIN, T_MAX = 1e-2, 1e2
 CALIBRATION_METHODS = ("auto", "temperature", "temperature+isotonic")
 #: fewest held-out rows for which "auto" considers the isotonic step, and its CV folds
 MIN_ISOTONIC_ROWS, CV_FOLDS = 100, 5
+#: below this many valid rows with gold the end-model stage does not calibrate (T = 1):
+#: a temperature fitted on a handful of rows lands on its search bounds
+MIN_CALIBRATION_ROWS = 20
 _PROBA_FLOOR = 1e-300
 
 
@@ -90,10 +93,10 @@ class TemperatureScaling:
 
     def fit(self, logits_or_proba, y) -> "TemperatureScaling":
         """Fit T on (N, k) logits or probabilities and (N,) int gold labels; returns self."""
+        if np.size(logits_or_proba) == 0:
+            raise DataFormatError("need at least one labelled row to fit a temperature")
         Z, _ = _as_logits(logits_or_proba, self.input)
         y = _check_labels(y, Z.shape[0], Z.shape[1])
-        if len(y) == 0:
-            raise DataFormatError("need at least one labelled row to fit a temperature")
         Z = Z - Z.max(axis=1, keepdims=True)
         rows = np.arange(len(y))
 
@@ -145,10 +148,10 @@ class TopLabelIsotonic:
 
     def fit(self, proba, y) -> "TopLabelIsotonic":
         """proba : (N, k) probabilities; y : (N,) class ids. Returns self."""
+        if np.size(proba) == 0:
+            raise DataFormatError("need at least one labelled row to fit an isotonic calibration")
         P = to_proba_or_logits(proba, "proba")
         y = _check_labels(y, P.shape[0], P.shape[1])
-        if len(y) == 0:
-            raise DataFormatError("need at least one labelled row to fit an isotonic calibration")
         k = P.shape[1]
         self.n_classes_ = k
         self.isotonic_ = IsotonicRegression(y_min=1.0 / k, y_max=1.0 - 1.0 / (len(y) + 1), out_of_bounds="clip")
@@ -174,9 +177,9 @@ class TopLabelIsotonic:
         with np.errstate(invalid="ignore", divide="ignore"):
             floor = np.where(rest > 0, second / (rest + second), 0.0)
         new = np.maximum(new, floor)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(rest > 0, (1.0 - new) / rest, 0.0)
-        out = others * scale[:, None]
+        # the others' shares of the rest first: (1 - new) / rest overflows for a subnormal rest
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            out = np.where(rest[:, None] > 0, others / rest[:, None], 0.0) * (1.0 - new)[:, None]
         flat = rest <= 0  # a one-hot row: spread the remainder evenly over the other classes
         if flat.any() and k > 1:
             out[flat] = ((1.0 - new[flat]) / (k - 1))[:, None]
@@ -251,9 +254,13 @@ class CalibratedClassifier:
         if self.method not in CALIBRATION_METHODS:
             raise ValueError(f"method must be one of {CALIBRATION_METHODS}, got {self.method!r}")
         P = self.base.predict_proba(X_valid)
+        self.method_, self.cv_scores_, self.isotonic_ = "temperature", {}, None
+        if self.temperature is not None:  # a fixed temperature, and nothing else
+            self.scaler_ = self._fixed_scaler()
+            self.temperature_ = self.scaler_.temperature_
+            return self
         self.scaler_ = TemperatureScaling(input="proba").fit(P, codes)
         self.temperature_ = self.scaler_.temperature_
-        self.method_, self.cv_scores_, self.isotonic_ = "temperature", {}, None
         if self.method == "temperature+isotonic" or (self.method == "auto" and len(codes) >= MIN_ISOTONIC_ROWS):
             if self.method == "auto":
                 self.cv_scores_ = _cv_scores(np.asarray(P, dtype=float), codes, CV_FOLDS, self.random_state)
@@ -263,14 +270,17 @@ class CalibratedClassifier:
                 self.isotonic_ = TopLabelIsotonic().fit(self.scaler_.transform(P), codes)
         return self
 
+    def _fixed_scaler(self) -> TemperatureScaling:
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
+        s = TemperatureScaling(input="proba")
+        s.temperature_ = float(self.temperature)
+        s.n_classes_ = len(self.classes_)
+        return s
+
     def _scaler(self) -> TemperatureScaling:
         if self.temperature is not None and not hasattr(self, "scaler_"):
-            if not self.temperature > 0:
-                raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
-            s = TemperatureScaling(input="proba")
-            s.temperature_ = float(self.temperature)
-            s.n_classes_ = len(self.classes_)
-            return s
+            return self._fixed_scaler()
         check_is_fitted(self, "scaler_")
         return self.scaler_
 

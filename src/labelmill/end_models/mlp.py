@@ -139,6 +139,28 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         return old
 
     # ------------------------------------------------------------------ fitting
+    def _check_params(self) -> None:
+        """Clear errors for settings that would fail mid-fit or silently do nothing."""
+        try:
+            hidden = tuple(int(h) for h in self.hidden)
+        except TypeError:
+            raise ValueError(f"hidden must be a tuple of layer widths, e.g. (256,), got {self.hidden!r}") from None
+        checks = [
+            (all(h > 0 for h in hidden), f"hidden layer widths must be > 0, got {self.hidden!r}"),
+            (int(self.batch_size) > 0, f"batch_size must be > 0, got {self.batch_size!r}"),
+            (int(self.epochs) > 0, f"epochs must be > 0, got {self.epochs!r}"),
+            (self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
+            (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout!r}"),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay!r}"),
+            (not self.mixup or self.mixup_alpha > 0, f"mixup_alpha must be > 0, got {self.mixup_alpha!r}"),
+            (0.0 <= self.label_smoothing <= 1.0, f"label_smoothing must be in [0, 1], got {self.label_smoothing!r}"),
+            (self.elr >= 0, f"elr must be >= 0, got {self.elr!r}"),
+            (0.0 <= self.elr_beta < 1.0, f"elr_beta must be in [0, 1), got {self.elr_beta!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
     def fit(self, X, y, sample_weight=None, X_valid=None, y_valid=None) -> "SoftMLPClassifier":
         """Train.
 
@@ -154,6 +176,7 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        self._check_params()
         torch = import_torch()
         X, Y, classes, w = check_fit_inputs(X, y, sample_weight)
         n, d = X.shape

@@ -78,6 +78,7 @@ class SelfTrainer:
             rows are ignored)
         covered_mask : (N,) bool, rows at least one source voted on; None = all rows
         X_valid, y_valid : optional held-out features and (n,) int gold labels 0..k-1
+            (-1 = unknown: those rows are left out)
         sample_weight : (N,) optional base weights (e.g. from ``confidence_weights``)
 
         Returns
@@ -106,6 +107,15 @@ class SelfTrainer:
             y_valid = np.asarray(y_valid)
             if y_valid.shape != (X_valid.shape[0],):
                 raise DataFormatError(f"y_valid must have shape ({X_valid.shape[0]},), got {y_valid.shape}")
+            if y_valid.dtype.kind not in "iu":
+                raise DataFormatError(f"y_valid must hold integer class ids 0..{k - 1} (-1 = unknown), "
+                                      f"got dtype {y_valid.dtype}")
+            if (y_valid >= k).any() or (y_valid < -1).any():
+                raise DataFormatError(f"y_valid holds {int(y_valid[(y_valid >= k) | (y_valid < -1)][0])}, "
+                                      f"outside [-1, {k - 1}]")
+            known = y_valid >= 0  # -1 = unknown gold: those rows do not count
+            X_valid, y_valid = X_valid[np.flatnonzero(known)], y_valid[known]
+            has_valid = len(y_valid) > 0
 
         def valid_acc(model):
             if not has_valid:

@@ -13,9 +13,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._parallel import ordered_map, resolve_n_jobs
+from ..errors import DataFormatError
 from ..evaluation import classification_metrics
 from . import make_end_model
-from .calibration import CalibratedClassifier, reliability_diagram
+from .calibration import MIN_CALIBRATION_ROWS, CalibratedClassifier, reliability_diagram
 from .self_training import SelfTrainer
 
 C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
@@ -27,7 +28,8 @@ class EndModelResult:
     base: the uncalibrated model; chosen: the settings chosen on valid; history: per
     setting / self-training round valid accuracy; temperature: fitted temperature (1.0
     without valid gold); calibration: ``{"method", "cv_scores"}`` (see CalibratedClassifier;
-    method None without valid gold)."""
+    method None without valid gold, or with fewer than ``MIN_CALIBRATION_ROWS`` valid rows
+    with gold, when ``"skipped"`` says why)."""
 
     model: object
     base: object
@@ -141,7 +143,8 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     sample_weight : (N,) optional row weights (e.g. propagation's denoising weights)
     mixup, self_train : the noise-aware options
     calibrate : calibrate on valid: temperature scaling, followed by a top-label isotonic
-        step when that lowers the cross-validated Brier score on valid (see CalibratedClassifier)
+        step when that lowers the cross-validated Brier score on valid (see CalibratedClassifier);
+        skipped with fewer than ``MIN_CALIBRATION_ROWS`` (20) valid rows with gold
     params : further end-model parameters, fixed (a ``C`` or ``elr`` given here is not tuned)
     label_covered : (N,) bool, optional: rows some source labeled. Rows outside it carry a
         stand-in label (e.g. P(class | every source abstained)), which helps when abstaining
@@ -177,6 +180,8 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     Y = np.asarray(soft_labels)
     settings = _candidates(name, params, X_valid is not None, covered, label_covered, train_rows, c_grid, elr_grid)
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    if weights is not None and weights.shape != (X.shape[0],):
+        raise DataFormatError(f"sample_weight must have shape ({X.shape[0]},), one weight per row, got {weights.shape}")
     workers = fit_workers(n_jobs, X, Y.shape[1], len(settings))
     show = progress if progress is not None else X.shape[0] * len(settings) >= PROGRESS_MIN_WORK
     # the slowest fits (ELR, weak regularisation) go first so that no worker is left with
@@ -207,7 +212,10 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
         base = trainer
         chosen = dict(chosen, self_train={"best_round": int(trainer.best_round_)})
     model, temperature, calibration = base, 1.0, {"method": None, "cv_scores": {}}
-    if calibrate and X_valid is not None:
+    if calibrate and X_valid is not None and len(y_valid) < MIN_CALIBRATION_ROWS:
+        calibration["skipped"] = (f"{len(y_valid)} valid rows with gold; calibration needs at least "
+                                  f"{MIN_CALIBRATION_ROWS}")
+    elif calibrate and X_valid is not None:
         model = CalibratedClassifier(base, random_state=random_state).fit(X_valid, y_valid)
         temperature = float(model.temperature_)
         calibration = {"method": model.method_, "cv_scores": model.cv_scores_}

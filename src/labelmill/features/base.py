@@ -64,6 +64,12 @@ class Featurizer(ABC):
                                   f"columns are {list(df.columns)}")
 
 
+def text_values(col: pd.Series) -> list[str]:
+    """A text column as a list of str: missing values (None, NaN, pd.NA) become "";
+    works for object, string and categorical columns."""
+    return col.astype(object).where(col.notna(), "").astype(str).tolist()
+
+
 def fingerprint_columns(df: pd.DataFrame, columns: list[str]) -> str:
     """SHA-256 over the given columns' values (row order matters)."""
     h = hashlib.sha256()

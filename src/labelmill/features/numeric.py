@@ -14,7 +14,7 @@ class NumericFeaturizer(Featurizer):
 
     Parameters
     ----------
-    columns : list of column names, or None for every numeric column but ``exclude``
+    columns : list of column names, or None for every numeric (not boolean) column but ``exclude``
     standardize : subtract the training mean and divide by the training std
     exclude : columns never used when ``columns`` is None
 
@@ -26,9 +26,9 @@ class NumericFeaturizer(Featurizer):
     _params = ("columns", "standardize", "exclude")
 
     def __init__(self, columns: list[str] | None = None, standardize: bool = True, exclude=("id",)):
-        self.columns = None if columns is None else list(columns)
+        self.columns = None if columns is None else ([columns] if isinstance(columns, str) else list(columns))
         self.standardize = standardize
-        self.exclude = list(exclude)
+        self.exclude = [exclude] if isinstance(exclude, str) else list(exclude)
 
     def spec(self) -> dict:
         spec = super().spec()
@@ -38,6 +38,16 @@ class NumericFeaturizer(Featurizer):
     @property
     def input_columns(self) -> list[str]:
         return list(getattr(self, "columns_", None) or self.columns or [])
+
+    def columns_in(self, df: pd.DataFrame) -> list[str]:
+        """The columns fitting on ``df`` reads (with ``columns=None``: its numeric ones), so
+        the feature cache's key covers them."""
+        return list(self.columns) if self.columns is not None else self._auto_columns(df)
+
+    def _auto_columns(self, df: pd.DataFrame) -> list[str]:
+        """Every numeric, non-boolean column of ``df`` not in ``exclude``."""
+        return [c for c in df.columns if c not in self.exclude and pd.api.types.is_numeric_dtype(df[c])
+                and not pd.api.types.is_bool_dtype(df[c])]
 
     def _matrix(self, df: pd.DataFrame) -> np.ndarray:
         self._check_columns(df)
@@ -58,8 +68,7 @@ class NumericFeaturizer(Featurizer):
         if not isinstance(df, pd.DataFrame):
             raise DataFormatError(f"numeric featurizer expects a pandas DataFrame, got {type(df).__name__}")
         if self.columns is None:
-            cols = [c for c in df.columns if c not in self.exclude and pd.api.types.is_numeric_dtype(df[c])
-                    and not pd.api.types.is_bool_dtype(df[c])]
+            cols = self._auto_columns(df)
             if not cols:
                 raise DataFormatError(f"numeric: the table has no numeric columns; columns are {list(df.columns)}")
             self.columns_ = cols

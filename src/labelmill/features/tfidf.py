@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..errors import DataFormatError
-from .base import Featurizer
+from .base import Featurizer, text_values
 
 DEFAULT_SPAN_COLUMNS = ("span1", "span2")
 
@@ -116,9 +116,10 @@ class TfidfFeaturizer(Featurizer):
     def _texts(self, df: pd.DataFrame):
         self._check_columns(df)
         col = df[self.column]
-        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
+        if len(col) and not (col.dtype == object or pd.api.types.is_string_dtype(col)
+                             or isinstance(col.dtype, pd.CategoricalDtype)):
             raise DataFormatError(f"tfidf: column {self.column!r} must hold text, got dtype {col.dtype}")
-        return col.fillna("").astype(str).tolist()
+        return text_values(col)
 
     def _vectorizer(self) -> TfidfVectorizer:
         return TfidfVectorizer(ngram_range=tuple(self.ngram_range), min_df=self.min_df,
@@ -155,6 +156,8 @@ class TfidfFeaturizer(Featurizer):
     def transform(self, df: pd.DataFrame):
         self._check_fitted("vectorizer_")
         texts = self._texts(df)
+        if not texts:
+            return sp.csr_matrix((0, self.n_features_), dtype=np.float32)
         X = self.vectorizer_.transform(texts)
         if self.span_columns_ is None:
             return X.tocsr().astype(np.float32)

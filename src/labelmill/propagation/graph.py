@@ -193,7 +193,8 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto", weig
     method : "exact", "approximate" (faiss, see `approximate_knn`) or "auto" (exact up to
         EXACT_MAX_ROWS rows)
     weight : "similarity" (cosine similarity clipped at 0, or a Gaussian kernel of the
-        Euclidean distance with the median k-th distance as bandwidth) or "connectivity" (1)
+        Euclidean distance with the median k-th distance as bandwidth, or the median of the
+        non-zero ones when most rows have k exact duplicates) or "connectivity" (1)
 
     Returns
     -------
@@ -222,8 +223,12 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto", weig
             w = np.clip(sim, 0, None)
         else:
             dist = -sim
-            bandwidth = float(np.median(dist[valid[:, -1], -1])) if valid[:, -1].any() else 1.0
-            w = np.exp(-(dist / max(bandwidth, 1e-12)) ** 2)
+            kth = dist[valid[:, -1], -1]
+            bandwidth = float(np.median(kth)) if len(kth) else 1.0
+            if bandwidth <= 0:  # most rows have k exact duplicates: scale by the non-zero distances
+                positive = kth[kth > 0] if len(kth) else kth
+                bandwidth = float(np.median(positive)) if len(positive) else 1.0
+            w = np.exp(-(dist / bandwidth) ** 2)
     else:
         raise DataFormatError(f"unknown weight {weight!r}; choose similarity or connectivity")
     rows = np.repeat(np.arange(n), idx.shape[1])[valid.ravel()]

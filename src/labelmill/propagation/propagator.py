@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import DataFormatError
 from .abstain_prior import abstain_posterior
@@ -80,11 +81,15 @@ class LabelPropagator:
         graph : optional precomputed (N, N) affinity graph to use instead of building one
         """
         proba = np.asarray(proba, dtype=np.float64)
-        covered = np.asarray(covered, dtype=bool)
         if proba.ndim != 2 or proba.shape[1] < 2:
             raise DataFormatError(f"proba must be (N, k) with k >= 2, got shape {proba.shape}")
-        if covered.shape != (proba.shape[0],):
-            raise DataFormatError(f"covered has shape {covered.shape}, expected ({proba.shape[0]},)")
+        covered = _check_covered(covered, proba.shape[0])
+        seeds = proba[covered]
+        bad = ~np.isfinite(seeds).all(axis=1) | (seeds < 0).any(axis=1) | (np.abs(seeds.sum(axis=1) - 1) > 1e-4)
+        if bad.any():
+            i = int(np.flatnonzero(covered)[np.flatnonzero(bad)[0]])
+            raise DataFormatError(f"proba row {i} (a covered row) is {proba[i].round(4).tolist()}; each covered "
+                                  f"row must be probabilities: finite, >= 0 and summing to 1")
         if self.denoise not in DENOISE_MODES:
             raise DataFormatError(f"unknown denoise mode {self.denoise!r}; choose one of {DENOISE_MODES}")
         if self.uncovered_seed not in ("abstain", "prior"):
@@ -101,7 +106,7 @@ class LabelPropagator:
         else:
             if graph.shape != (n, n):
                 raise DataFormatError(f"graph has shape {graph.shape}, expected ({n}, {n})")
-            self.graph_ = graph.tocsr()
+            self.graph_ = sp.csr_matrix(graph)
         if class_prior is None:
             class_prior = proba[covered].mean(axis=0) if covered.any() else np.full(k, 1.0 / k)
         prior = np.asarray(class_prior, dtype=np.float64).ravel()
@@ -140,3 +145,16 @@ class LabelPropagator:
     def fit_transform(self, X, proba, covered, **kwargs) -> np.ndarray:
         """``fit`` then return ``proba_`` (N, k)."""
         return self.fit(X, proba, covered, **kwargs).proba_
+
+
+def _check_covered(covered, n: int) -> np.ndarray:
+    """(n,) bool mask from booleans or 0/1 values; anything else (0.9, "False") is an error."""
+    arr = np.asarray(covered)
+    if arr.shape != (n,):
+        raise DataFormatError(f"covered has shape {arr.shape}, expected ({n},)")
+    if arr.dtype == bool:
+        return arr
+    if arr.dtype.kind in "iuf" and np.isin(arr, (0, 1)).all():
+        return arr.astype(bool)
+    raise DataFormatError(f"covered must be a boolean mask (or 0/1), got dtype {arr.dtype} with values such as "
+                          f"{arr[:3].tolist()}")
