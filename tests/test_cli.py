@@ -282,6 +282,9 @@ def test_out_paths_of_the_wrong_kind(tmp_path):
     table = tmp_path / "t.csv"
     pd.DataFrame({"text": ["subscribe to my channel", "nice song"]}).to_csv(table, index=False)
     _assert_bad(invoke("predict", model / "model", table, "--out", tmp_path), "--out", "is a folder")
+    lfs = tmp_path / "lfs.py"
+    lfs.write_text(LF_FILE)
+    _assert_bad(invoke("apply", "--data", table, "--lfs", lfs, "--out", tmp_path, "--no-cache"), "is a folder")
 
 
 def test_damaged_model_folder_is_named(tmp_path):

@@ -112,6 +112,8 @@ def apply_command(data, lfs_file, out, no_cache, cache_dir, n_jobs, n_classes, o
     from .apply import apply_lfs
 
     _check_data(data)
+    if Path(out).is_dir():
+        raise LFUsageError(f"--out {out} is a folder; give the vote table's file name (e.g. L.parquet)")
     if n_jobs is not None and n_jobs == 0:
         raise LFUsageError("--n-jobs must be a positive number of processes or -1 for all cores")
     lfs = load_lfs_from_file(lfs_file)
