@@ -334,3 +334,41 @@ def test_lf_errors_are_one_line_everywhere_and_debug_works_for_every_command(raw
     res = invoke("--debug", "apply", "--data", data, "--lfs", lfs, "--out", tmp_path / "L.pq", "--no-cache",
                  "--n-jobs", "1")
     assert res.exit_code == 2 and "Traceback" in res.output
+
+
+def test_metrics_json_is_standard_json(tmp_path):
+    """Undefined values (empty reliability bins, splits without gold) are null, not NaN,
+    which strict JSON parsers reject."""
+    assert invoke("run", "--demo", "--end-model", "logreg", "--out", tmp_path).exit_code == 0
+    text = (tmp_path / "metrics.json").read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    bins = json.loads(text)["end_model"]["calibration"]["test"]["reliability_after"]["confidence"]
+    assert None in bins  # youtube's calibrated test probabilities leave some bins empty
+
+
+def test_single_class_valid_gold_is_not_used_to_rank_or_calibrate(demo_copy, tmp_path):
+    _edit_split(demo_copy, "valid", lambda d: [d.pop(i) for i in [i for i, r in d.items() if r["label"] == 1]])
+    res = invoke("run", demo_copy, "--end-model", "logreg", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert "valid gold holds a single class" in res.output
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["label_model_info"]["selection"] == "held_out_sources"
+    assert m["end_model"]["calibrated_by"]["method"] is None and "single class" in m["end_model"]["calibrated_by"]["skipped"]
+    assert m["splits"]["valid"]["macro_f1"] > 0  # over the class present, not zero for the absent one
+
+
+def test_no_votes_on_the_fit_split_is_an_error(demo_copy, tmp_path):
+    _edit_split(demo_copy, "train", lambda d: [r.__setitem__("weak_labels", [-1] * 10) for r in d.values()])
+    _assert_bad(invoke("run", demo_copy, "--out", tmp_path / "o"), "no source voted on any row of train",
+                "1586 rows")
+
+
+def test_outputs_without_any_gold(demo_copy, tmp_path):
+    _edit_split(demo_copy, "train", lambda d: [r.__setitem__("label", -1) for r in d.values()])
+    (demo_copy / "valid.json").unlink()
+    (demo_copy / "test.json").unlink()
+    res = invoke("run", demo_copy, "--end-model", "logreg", "--out", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    assert "no split with gold labels to score" in res.output
+    res = invoke("compare", demo_copy)
+    assert res.exit_code == 0 and "nothing to score" in res.output

@@ -89,11 +89,17 @@ def test_classification_metrics_multiclass_has_no_f1():
     assert math.isnan(out["coverage"])
 
 
-def test_classification_metrics_macro_f1_counts_absent_classes():
-    # class 2 is neither in gold nor predicted: it still counts (as 0) in the macro average
+def test_classification_metrics_macro_f1_over_present_classes():
+    # class 2 is neither in gold nor predicted: it has no F1, so a perfect prediction scores 1
     out = classification_metrics([0, 1], [0, 1], np.array([[1.0, 0, 0], [0, 1.0, 0]]), n_classes=3)
     assert out["accuracy"] == 1.0
-    assert out["macro_f1"] == pytest.approx(2 / 3)
+    assert out["macro_f1"] == 1.0
+    # a class predicted but absent from the gold counts (as 0): the mistakes show
+    out = classification_metrics([0, 0], [0, 2], np.array([[1.0, 0, 0], [0, 0, 1.0]]), n_classes=3)
+    assert out["macro_f1"] == pytest.approx((2 / 3 + 0) / 2)
+    # k = 2 with only class 0 in gold and predictions: F1 of class 1 is undefined
+    out = classification_metrics([0, 0], [0, 0], np.array([[0.9, 0.1], [0.8, 0.2]]), n_classes=2)
+    assert out["macro_f1"] == 1.0 and math.isnan(out["f1"])
 
 
 def test_classification_metrics_without_known_gold():

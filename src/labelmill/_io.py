@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -48,11 +49,27 @@ def _json_default(o):
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
+def _standard_json(o):
+    """``o`` with numpy values as Python ones and NaN / infinities as None, so that the
+    file is standard JSON (``NaN`` is not, and strict parsers such as JavaScript's reject it)."""
+    if isinstance(o, dict):
+        return {k: _standard_json(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_standard_json(v) for v in o]
+    if hasattr(o, "tolist") and not isinstance(o, (str, bytes)):
+        return _standard_json(o.tolist())
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o
+
+
 def write_json_atomic(path: str | os.PathLike, obj, indent: int = 2) -> None:
-    """Write `obj` as JSON to `path` atomically (numpy arrays and scalars become lists and numbers)."""
+    """Write `obj` as standard JSON to `path` atomically: numpy arrays and scalars become
+    lists and numbers, NaN and infinities become null."""
+    obj = _standard_json(obj)
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=indent, default=_json_default)
+            json.dump(obj, fh, indent=indent, default=_json_default, allow_nan=False)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())

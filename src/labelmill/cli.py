@@ -279,6 +279,9 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
     chosen = f" (chose {info['selected']} by {info['selection']})" if "selected" in info else ""
     console.print(f"[bold]{ds.name}[/]: {ds.n_classes} classes, {len(ds.source_names)} sources, "
                   f"fitted on {result.fit_split} ({len(result.labels)} rows) with {label_model}{chosen}")
+    if "valid_ignored" in info:
+        console.print(f"note: {info['valid_ignored']}, which cannot rank label models; auto chose by held-out "
+                      f"source agreement")
     if result.metrics["splits"]:
         console.print(metrics_table("label quality", result.metrics["splits"]))
     else:
@@ -300,7 +303,11 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         method = em["calibrated_by"]["method"]
         calibration = f"calibration {method}" if method else \
             f"not calibrated: {em['calibrated_by'].get('skipped', 'no valid gold')}"
-        console.print(metrics_table(f"end model {em['name']} ({calibration}{taught})", em["splits"]))
+        title = f"end model {em['name']} ({calibration}{taught})"
+        if em["splits"]:
+            console.print(metrics_table(title, em["splits"]))
+        else:
+            console.print(f"{title}: no split with gold labels to score")
         console.print(f"saved the end model to {out_dir / 'model'}; label new rows with "
                       f"`labelmill predict {out_dir / 'model'} TABLE --out PRED.parquet`")
     if "removed_stale_model" in result.extra:
@@ -359,10 +366,14 @@ def compare(data_dir, demo, as_json, seed):
     if as_json:
         click.echo(json.dumps({"dataset": ds.name, "n_classes": ds.n_classes, "models": results}, indent=2))
         return
+    scored = False
     for split in ("valid", "test"):
         rows = {n: r[split] for n, r in results.items() if split in r}
         if rows:
+            scored = True
             console.print(metrics_table(f"{ds.name}: {split}", rows))
+    if not scored:
+        console.print(f"{ds.name}: no split with gold labels: nothing to score")
     if "selected" in results.get("auto", {}):
         console.print(f"auto chose {results['auto']['selected']}")
 

@@ -45,19 +45,25 @@ def classification_metrics(y_true, y_pred, proba, n_classes: int, coverage: floa
 
     Returns
     -------
-    dict with accuracy, macro_f1, f1 (class 1, only when k == 2), coverage,
-    log_loss, ece and n (rows scored).
+    dict with accuracy, macro_f1 (over the classes present in the gold or the predictions),
+    f1 (class 1, only when k == 2; NaN when class 1 is in neither), coverage, log_loss,
+    ece and n (rows scored). NaN marks a value that is undefined (e.g. no row with gold).
     """
     y_true = np.asarray(y_true)
     known = y_true >= 0
     y, yp, P = y_true[known], np.asarray(y_pred)[known], np.asarray(proba)[known]
-    labels = list(range(n_classes))
+    # macro-F1 over the classes in the gold or the predictions (scikit-learn's default): a
+    # class absent from both has no F1, and counting it as 0 would score a perfect
+    # prediction below 1
+    labels = np.union1d(y, yp)
     out = {
         "accuracy": float((yp == y).mean()) if len(y) else float("nan"),
         "macro_f1": float(f1_score(y, yp, labels=labels, average="macro", zero_division=0)) if len(y) else float("nan"),
     }
     if n_classes == 2:
-        out["f1"] = float(f1_score(y, yp, pos_label=1, average="binary", zero_division=0)) if len(y) else float("nan")
+        # F1 of class 1 is undefined (NaN) when class 1 is neither in the gold nor predicted
+        out["f1"] = float(f1_score(y, yp, pos_label=1, average="binary", zero_division=0)) \
+            if len(y) and (1 in labels) else float("nan")
     out["coverage"] = float("nan") if coverage is None else float(coverage)
     out["log_loss"] = log_loss(P, y)
     out["ece"] = expected_calibration_error(P, y)

@@ -80,6 +80,11 @@ def fit_label_model(ds: Dataset, label_model: str | LabelModel = "auto", random_
     model = make_label_model(label_model, random_state=random_state) if isinstance(label_model, str) else label_model
     fit_name, parts = _fit_rows(ds)
     L_fit = _stack_votes(parts)
+    if L_fit.nnz == 0:
+        from .errors import DataFormatError
+
+        raise DataFormatError(f"no source voted on any row of {fit_name} ({L_fit.n_rows} rows): the label model "
+                              f"has nothing to learn from; check the LFs or the weak_labels")
     if isinstance(model, AutoLabelModel) and _gold_valid(ds) is not None:
         model.fit(L_fit, L_valid=ds.valid.L, y_valid=ds.valid.gold)
     else:
@@ -333,6 +338,8 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
     if isinstance(model, AutoLabelModel):
         metrics["label_model_info"]["selected"] = model.best_name_
         metrics["label_model_info"]["selection"] = model.selection_
+        if getattr(model, "valid_ignored_", False):
+            metrics["label_model_info"]["valid_ignored"] = "the valid gold holds a single class"
     labels = labels_table(parts, model, ds.n_classes)
     extra = {}
     fitted_featurizer = features = None

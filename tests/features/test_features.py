@@ -117,3 +117,11 @@ def test_tfidf_takes_categorical_text_with_gaps_and_empty_tables():
     X = f.transform(as_cat)
     assert abs(X[:2] - f.transform(rows)[:2]).max() == 0 and X[2].nnz == 0
     assert f.transform(rows.iloc[:0]).shape == (0, f.n_features_)
+
+
+def test_numeric_auto_columns_read_numbers_written_as_text_and_name_a_bad_cell():
+    df = pd.DataFrame({"id": [1, 2, 3], "text": ["a b", "c d", "e f"], "x1": [1.0, 2.0, 3.0],
+                       "x2": ["1.5", "3", "2"]})
+    assert NumericFeaturizer().fit(df).columns_ == ["x1", "x2"]
+    with pytest.raises(DataFormatError, match="column 'x2' is mostly numbers but row 1 holds 'n/a'"):
+        NumericFeaturizer().fit(df.assign(x2=["1.5", "n/a", "2"]))

@@ -215,6 +215,8 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     if calibrate and X_valid is not None and len(y_valid) < MIN_CALIBRATION_ROWS:
         calibration["skipped"] = (f"{len(y_valid)} valid rows with gold; calibration needs at least "
                                   f"{MIN_CALIBRATION_ROWS}")
+    elif calibrate and X_valid is not None and len(np.unique(y_valid)) < 2:
+        calibration["skipped"] = "the valid gold holds a single class, which calibration would predict everywhere"
     elif calibrate and X_valid is not None:
         model = CalibratedClassifier(base, random_state=random_state).fit(X_valid, y_valid)
         temperature = float(model.temperature_)

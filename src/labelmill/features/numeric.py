@@ -45,9 +45,21 @@ class NumericFeaturizer(Featurizer):
         return list(self.columns) if self.columns is not None else self._auto_columns(df)
 
     def _auto_columns(self, df: pd.DataFrame) -> list[str]:
-        """Every numeric, non-boolean column of ``df`` not in ``exclude``."""
-        return [c for c in df.columns if c not in self.exclude and pd.api.types.is_numeric_dtype(df[c])
-                and not pd.api.types.is_bool_dtype(df[c])]
+        """Every numeric, non-boolean column of ``df`` not in ``exclude``.
+
+        A text column of numbers written as text counts as numeric; one whose values are
+        mostly numbers (e.g. one "n/a" among floats) is an error naming the first value
+        that is not, rather than a column silently left out.
+        """
+        cols = []
+        for c in df.columns:
+            if c in self.exclude or pd.api.types.is_bool_dtype(df[c]):
+                continue
+            if pd.api.types.is_numeric_dtype(df[c]):
+                cols.append(c)
+            elif (df[c].dtype == object or pd.api.types.is_string_dtype(df[c])) and _numbers_as_text(df[c], c):
+                cols.append(c)
+        return cols
 
     def _matrix(self, df: pd.DataFrame) -> np.ndarray:
         self._check_columns(df)
@@ -84,3 +96,20 @@ class NumericFeaturizer(Featurizer):
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         self._check_fitted("mean_")
         return ((self._matrix(df) - self.mean_) / self.scale_).astype(np.float32)
+
+
+def _numbers_as_text(col: pd.Series, name) -> bool:
+    """True if every value of a text column is a number written as text ("1.5"): the
+    column is numeric. Raises if most are but some are not (one "n/a" among numbers)."""
+    present = col.dropna()
+    if len(present) == 0 or not all(isinstance(v, (str, int, float)) for v in present.iloc[:1000]):
+        return False
+    as_number = pd.to_numeric(present, errors="coerce")
+    parsed = as_number.notna()
+    if parsed.all():
+        return True
+    if parsed.mean() >= 0.5:
+        i = int(np.flatnonzero(~parsed.to_numpy())[0])
+        row = int(np.flatnonzero(col.notna().to_numpy())[i])
+        raise DataFormatError(f"numeric: column {name!r} is mostly numbers but row {row} holds {present.iloc[i]!r}; "
+                              f"fix the value, or pass columns=[...] / exclude=[...] to choose the columns")

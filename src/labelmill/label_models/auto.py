@@ -96,6 +96,8 @@ class AutoLabelModel(LabelModel):
     best_name_ : str, the chosen candidate
     best_model_ : LabelModel, the chosen, fitted candidate
     selection_ : "valid" or "held_out_sources" or "fallback"
+    valid_ignored_ : True when the valid gold held a single class, which cannot rank the
+        candidates (predicting it everywhere wins), so held-out source agreement chose
     scores_ : list of dict, one per candidate tried: name, score(s)
     candidates_ : {name: fitted LabelModel} of every candidate scored on valid (empty
         without valid gold); the end-model stage may pick its teacher among them
@@ -131,7 +133,10 @@ class AutoLabelModel(LabelModel):
         y_valid = _check_valid_gold(self._L_valid, self._y_valid, L)
         self.scores_ = []
         self.candidates_ = {}
-        if y_valid is not None and (y_valid >= 0).any():
+        # valid gold with a single class cannot rank models (saying that class everywhere
+        # wins): use the unsupervised criterion instead
+        self.valid_ignored_ = y_valid is not None and len(np.unique(y_valid[y_valid >= 0])) == 1
+        if y_valid is not None and (y_valid >= 0).any() and not self.valid_ignored_:
             Lv = align_sources(as_label_matrix(self._L_valid, k), L.source_names, "the training votes (L_valid)")
             if self.score_rows not in ("all", "covered"):
                 raise ValueError(f"score_rows must be 'all' or 'covered', got {self.score_rows!r}")
