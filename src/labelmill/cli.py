@@ -232,8 +232,8 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
               help="End model without --propagate: train on all rows (rows no source labeled at "
                    "P(class | all sources abstain)) or only on rows some source labeled; auto picks on valid.")
 @click.option("--teacher", type=click.Choice(["auto", "label_model"]), default="auto", show_default=True,
-              help="End model without --propagate: with --label-model auto, learn from the candidate label "
-                   "model whose labels train the best end model on valid (auto), or from auto's choice.")
+              help="With --propagate or --end-model and --label-model auto: spread / learn from the candidate "
+                   "label model whose labels train the best end model on valid (auto), or from auto's choice.")
 @debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
         no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, uncovered_fill, end_model,
@@ -241,7 +241,7 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
     DATA_DIR is a WRENCH-format folder, or with --lfs a raw table to apply the LFs to.
-    Writes OUT/metrics.json and OUT/labels.parquet (one row per train example: id,
+    Writes OUT/metrics.json and OUT/labels.parquet (one row per fitted example: id,
     split, one probability column per class, predicted label). Without a train split
     the model is fitted on the valid and test votes (transductively).
     """

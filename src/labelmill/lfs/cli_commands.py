@@ -171,6 +171,7 @@ def cache_group():
 
 @cache_group.command("clear")
 @click.option("--cache-dir", default=None, help="Cache folder (default $LABELMILL_CACHE_DIR or ./.labelmill_cache).")
+@debug_option
 def cache_clear(cache_dir):
     """Delete every cached LF vote vector and feature matrix."""
     from ..features.cache import FeatureCache
