@@ -312,6 +312,11 @@ def test_rerun_without_end_model_removes_the_old_model(tmp_path):
     res = invoke("run", "--demo", "--label-model", "majority", "--out", tmp_path)
     assert res.exit_code == 0 and "removed" in res.output
     assert not (tmp_path / "model").exists()
+    # the temporary file of a save that was killed does not keep an old model alive
+    assert invoke("run", "--demo", "--end-model", "logreg", "--out", tmp_path).exit_code == 0
+    (tmp_path / "model" / ".model.pkl.abc123.tmp").write_bytes(b"partial")
+    assert invoke("run", "--demo", "--label-model", "majority", "--out", tmp_path).exit_code == 0
+    assert not (tmp_path / "model").exists()
     # a folder called model that labelmill did not write is left alone
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "notes.txt").write_text("mine")

@@ -9,31 +9,89 @@ import contextlib
 import json
 import math
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
+
+
+_batch = threading.local()  # the renames an open `output_batch` defers
+
+
+def is_temp_file(name: str) -> bool:
+    """True for the name of a temporary file `atomic_path` writes (``.NAME.xxxx.tmp``)."""
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; rename it onto `path` on success.
 
-    On any exception the temporary file is removed and `path` is left untouched.
+    On any exception the temporary file is removed and `path` is left untouched. Inside
+    an `output_batch`, the rename waits for the batch to end.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    staged = False
     try:
         yield tmp_path
         # mkstemp makes the file owner-only (0600); give it the mode a plain open()
         # would: the existing file's, or 0666 minus the umask
         os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
-        os.replace(tmp_path, path)
+        pending = getattr(_batch, "renames", None)
+        if pending is not None:
+            pending.append((tmp_path, path))
+            staged = True
+        else:
+            os.replace(tmp_path, path)
     finally:
-        if tmp_path.exists():
+        if not staged and tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def output_batch() -> Iterator[None]:
+    """Make several atomic writes land together, or not at all.
+
+    Files written with `atomic_path` (and the ``write_*_atomic`` helpers) inside the block
+    are staged as temporary files; when the block ends without an exception they are
+    renamed into place back to back, with SIGINT and SIGTERM held off until the last
+    rename, so an interrupted run leaves either every old file or every new one (a
+    run's metrics never sit beside another run's model). On an exception the staged
+    files are deleted and the old ones stay.
+    """
+    if getattr(_batch, "renames", None) is not None:  # nested: the outer batch commits
+        yield
+        return
+    _batch.renames = renames = []
+    try:
+        yield
+    except BaseException:
+        _batch.renames = None
+        _unlink_all(renames)
+        raise
+    _batch.renames = None
+    blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    held = {signal.SIGINT, signal.SIGTERM}
+    if blockable:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        for tmp, final in renames:
+            os.replace(tmp, final)
+    finally:
+        if blockable:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        _unlink_all(renames)
+
+
+def _unlink_all(renames) -> None:
+    for tmp, _ in renames:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _default_mode() -> int:

@@ -7,6 +7,8 @@ Bad input exits with code 2 and a one-line message naming the file, row or sourc
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +74,10 @@ class LabelmillGroup(click.Group):
 def main(ctx):
     """labelmill: cheap, imperfect supervision in; training labels and a model out."""
     ctx.ensure_object(dict)
+    # SIGTERM (timeout, docker stop, batch schedulers) ends a run as Ctrl-C does: worker
+    # processes are stopped and no output is half written
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _load(data_dir, demo):

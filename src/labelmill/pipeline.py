@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import write_json_atomic, write_parquet_atomic
+from ._io import is_temp_file, output_batch, write_json_atomic, write_parquet_atomic
 from .datasets.wrench import Dataset, Split
 from .evaluation import classification_metrics
 from .label_models import LABEL_MODELS, AutoLabelModel, LabelModel, break_ties, make_label_model
@@ -381,14 +381,15 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         metrics["end_model"] = extra["end_model"]["metrics"]
     if out_dir is not None:
         out = Path(out_dir)
-        if end_model:
-            from .end_models.saved import save_end_model
-            em = extra["end_model"]
-            save_end_model(out / "model", em["featurizer"], em["result"].model, ds.class_names, end_model,
-                           extra={"dataset": ds.name, "label_model": model_name(model),
-                                  "teacher": teacher_info["name"]})
-        write_parquet_atomic(out / "labels.parquet", labels)
-        write_json_atomic(out / "metrics.json", metrics)
+        with output_batch():  # model, labels and metrics land together or not at all
+            if end_model:
+                from .end_models.saved import save_end_model
+                em = extra["end_model"]
+                save_end_model(out / "model", em["featurizer"], em["result"].model, ds.class_names, end_model,
+                               extra={"dataset": ds.name, "label_model": model_name(model),
+                                      "teacher": teacher_info["name"]})
+            write_parquet_atomic(out / "labels.parquet", labels)
+            write_json_atomic(out / "metrics.json", metrics)
         if not end_model and _remove_stale_model(out / "model"):
             extra["removed_stale_model"] = out / "model"
     return RunResult(dataset=ds, model=model, fit_split=fit_name, metrics=metrics, labels=labels, extra=extra)
@@ -408,7 +409,9 @@ def _remove_stale_model(folder: Path) -> bool:
         is_model = str(json.loads(meta.read_text(encoding="utf-8")).get("format", "")).startswith("labelmill")
     except (ValueError, AttributeError, OSError):
         return False
-    if not is_model or not {p.name for p in folder.iterdir()} <= {"meta.json", "model.pkl"}:
+    # (an interrupted save may have left its temporary files: they go too)
+    names = {p.name for p in folder.iterdir() if not is_temp_file(p.name)}
+    if not is_model or not names <= {"meta.json", "model.pkl"}:
         return False
     shutil.rmtree(folder)
     return True

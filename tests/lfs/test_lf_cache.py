@@ -255,3 +255,15 @@ def test_models_and_arrays_in_resources_or_closures_are_part_of_the_key(tmp_path
     for _ in range(2):
         r = apply_lfs([locked], df, cache=cache, progress=False, n_jobs=1).report
         assert r.computed == ["locked"] and r.from_cache == []
+
+
+def test_finished_declarative_lfs_stay_cached_when_a_python_lf_fails(tmp_path):
+    """Votes computed before a failure (or a Ctrl-C) in the slower Python LFs are kept."""
+    @labeling_function()
+    def broken(x):
+        raise RuntimeError("boom")
+
+    kw = keyword_lf("kw", ["spam"], 1)
+    with pytest.raises(Exception, match="boom"):
+        apply_lfs([kw, broken], DF, cache=tmp_path / "c", progress=False, n_jobs=1)
+    assert apply_lfs([kw], DF, cache=tmp_path / "c", progress=False, n_jobs=1).report.from_cache == ["kw"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import math
 import multiprocessing as mp
+import signal
 import time
 import traceback
 from collections import deque
@@ -211,6 +212,8 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
                 raise LabelingFunctionError(f"labeling function {lfs[j].name!r} returned {len(votes[j])} votes "
                                             f"for {n} rows", lf_name=lfs[j].name)
         report.seconds["vectorized"] = time.perf_counter() - t
+        # cached now, not after the (slower) Python LFs: an interrupted run keeps them
+        _cache_votes(vcache, todo_vec, lfs, keys, votes, report)
 
     if todo_py:
         t = time.perf_counter()
@@ -237,16 +240,7 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
             raise LabelingFunctionError(f"labeling function {lf.name!r} voted {int(v[i])} on row {i}, outside "
                                         f"[-1, {k - 1}]", lf_name=lf.name, row_id=i)
 
-    # ---- write new entries
-    if vcache is not None:
-        t = time.perf_counter()
-        for j in todo_vec + todo_py:
-            lf = lfs[j]
-            if j not in keys:
-                continue
-            vcache.put(keys[j], votes[j], lf_name=lf.name, n_errors=int(report.errors.get(lf.name, 0)),
-                       error_example=report.error_examples.get(lf.name))
-        report.seconds["cache_write"] = time.perf_counter() - t
+    _cache_votes(vcache, todo_py, lfs, keys, votes, report)
     report.computed = [lfs[j].name for j in sorted(todo_vec + todo_py)]
 
     rows, srcs, labs = [], [], []
@@ -264,10 +258,26 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
 
 
 # ---------------------------------------------------------------------- Python LFs
+def _cache_votes(vcache, todo, lfs, keys, votes, report) -> None:
+    """Write the freshly computed votes of LFs ``todo`` to the vote cache (if any)."""
+    if vcache is None:
+        return
+    t = time.perf_counter()
+    for j in todo:
+        if j in keys:  # (LFs that cannot be fingerprinted have no key and are never cached)
+            lf = lfs[j]
+            vcache.put(keys[j], votes[j], lf_name=lf.name, n_errors=int(report.errors.get(lf.name, 0)),
+                       error_example=report.error_examples.get(lf.name))
+    report.seconds["cache_write"] = report.seconds.get("cache_write", 0.0) + time.perf_counter() - t
+
+
 _W = {}  # worker state: lfs, n_classes, on_error, table (fork only)
 
 
 def _init_worker(py_lfs, n_classes, on_error, table):
+    # a forked worker inherits the CLI's SIGTERM -> KeyboardInterrupt handler: the pool
+    # stops its workers with SIGTERM, which must simply end them
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _W.update(lfs=py_lfs, n_classes=n_classes, on_error=on_error, table=table)
 
 
