@@ -275,10 +275,14 @@ _W = {}  # worker state: lfs, n_classes, on_error, table (fork only)
 
 
 def _init_worker(py_lfs, n_classes, on_error, table):
-    # a forked worker inherits the CLI's SIGTERM -> KeyboardInterrupt handler: the pool
-    # stops its workers with SIGTERM, which must simply end them
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _W.update(lfs=py_lfs, n_classes=n_classes, on_error=on_error, table=table)
+
+
+def _init_pool_worker(py_lfs, n_classes, on_error, table):
+    # a forked worker inherits the CLI's SIGTERM -> KeyboardInterrupt handler; SIGTERM
+    # must simply end a worker
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _init_worker(py_lfs, n_classes, on_error, table)
 
 
 def _fmt_tb(exc) -> str:
@@ -498,7 +502,7 @@ def _run_python(lfs, todo, source: TableSource, n_classes, on_error, n_jobs, bat
         ctx = mp.get_context("fork" if fork else None)
         shared_table = source.table() if (fork and source.in_memory) else None
         workers = min(n_jobs, math.ceil((n - start) / batch_size))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_pool_worker,
                                  initargs=(py_lfs, n_classes, on_error, shared_table)) as ex:
             pending = deque()
             try:
