@@ -79,9 +79,14 @@ class FeatureCache:
                 pickle.dump(featurizer, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
     def clear(self) -> int:
+        """Delete every cached feature file (and any temporary file an interrupted write
+        left); returns the number of cached files deleted, temporary ones not counted."""
         import shutil
+
+        from .._io import is_temp_file
+
         d = self.path / "features"
-        n = sum(1 for f in d.rglob("*") if f.is_file()) if d.exists() else 0
+        n = sum(1 for f in d.rglob("*") if f.is_file() and not is_temp_file(f.name)) if d.exists() else 0
         shutil.rmtree(d, ignore_errors=True)
         return n
 
