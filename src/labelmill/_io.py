@@ -100,13 +100,6 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-def _json_default(o):
-    """numpy arrays and scalars as plain JSON lists and numbers."""
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
-
-
 def _standard_json(o):
     """``o`` with numpy values as Python ones and NaN / infinities as None, so that the
     file is standard JSON (``NaN`` is not, and strict parsers such as JavaScript's reject it)."""
@@ -127,7 +120,7 @@ def write_json_atomic(path: str | os.PathLike, obj, indent: int = 2) -> None:
     obj = _standard_json(obj)
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=indent, default=_json_default, allow_nan=False)
+            json.dump(obj, fh, indent=indent, allow_nan=False)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._cli_debug import debug_option, debug_requested
+from ._cli_common import check_n_jobs, check_out_file, debug_option, debug_requested
 from .errors import LabelmillError
 from .label_models import LABEL_MODELS, make_label_model
 
@@ -112,20 +112,9 @@ def _parse_params(params, label_model: str) -> dict:
     return out
 
 
-def _check_n_jobs(n_jobs):
-    if n_jobs == 0:
-        raise click.BadParameter("must be a positive number of processes, or -1 for every core", param_hint="--n-jobs")
-    return n_jobs
-
-
 def _check_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise click.BadParameter(f"{out_dir} is a file; give a folder for the outputs", param_hint="--out")
-
-
-def _check_out_file(out_path: Path) -> None:
-    if out_path.is_dir():
-        raise click.BadParameter(f"{out_path} is a folder; give a file name", param_hint="--out")
 
 
 def _check_params_early(model, L, params) -> None:
@@ -212,7 +201,7 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
                    "with gold also scored as valid).")
 @click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes.")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
-@click.option("--n-jobs", type=int, default=None, callback=lambda ctx, param, v: _check_n_jobs(v),
+@click.option("--n-jobs", type=int, default=None, callback=check_n_jobs,
               help="Processes for Python LFs (raw data mode) and for the end-model fits (default: every core).")
 @click.option("--propagate", is_flag=True,
               help="Spread the label model's labels over a kNN graph of the examples to every train row.")
@@ -337,7 +326,7 @@ def predict(model_dir, table, out_path):
     from .end_models.saved import load_end_model
     from .lfs._data import TableSource
 
-    _check_out_file(out_path)
+    check_out_file(out_path)
     saved = load_end_model(model_dir)
     if not Path(table).exists():
         raise click.UsageError(f"{table}: no such file or folder")

@@ -471,7 +471,7 @@ def _as_signed(a, what: str = "indices") -> np.ndarray:
         f = np.asarray(arr, dtype=np.float64).ravel()
     except (TypeError, ValueError):
         raise InvalidVotesError(f"{what} must be integers, got values of type {arr.dtype}") from None
-    bad = ~np.isfinite(f) | (f != np.round(f)) if f.size else np.zeros(0, bool)
+    bad = ~np.isfinite(f) | (f != np.round(f))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InvalidVotesError(f"{what} must be integers; entry {i} is {float(f[i])!r}")

@@ -212,15 +212,16 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
         base = trainer
         chosen = dict(chosen, self_train={"best_round": int(trainer.best_round_)})
     model, temperature, calibration = base, 1.0, {"method": None, "cv_scores": {}}
-    if calibrate and X_valid is not None and len(y_valid) < MIN_CALIBRATION_ROWS:
-        calibration["skipped"] = (f"{len(y_valid)} valid rows with gold; calibration needs at least "
-                                  f"{MIN_CALIBRATION_ROWS}")
-    elif calibrate and X_valid is not None and len(np.unique(y_valid)) < 2:
-        calibration["skipped"] = "the valid gold holds a single class, which calibration would predict everywhere"
-    elif calibrate and X_valid is not None:
-        model = CalibratedClassifier(base, random_state=random_state).fit(X_valid, y_valid)
-        temperature = float(model.temperature_)
-        calibration = {"method": model.method_, "cv_scores": model.cv_scores_}
+    if calibrate and X_valid is not None:
+        if len(y_valid) < MIN_CALIBRATION_ROWS:
+            calibration["skipped"] = (f"{len(y_valid)} valid rows with gold; calibration needs at least "
+                                      f"{MIN_CALIBRATION_ROWS}")
+        elif len(np.unique(y_valid)) < 2:
+            calibration["skipped"] = "the valid gold holds a single class, which calibration would predict everywhere"
+        else:
+            model = CalibratedClassifier(base, random_state=random_state).fit(X_valid, y_valid)
+            temperature = float(model.temperature_)
+            calibration = {"method": model.method_, "cv_scores": model.cv_scores_}
     return EndModelResult(model=model, base=base, chosen={k: v for k, v in chosen.items() if k != "random_state"},
                           history=history, temperature=temperature, calibration=calibration)
 

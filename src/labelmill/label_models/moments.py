@@ -162,7 +162,8 @@ class MomentMatching(LabelModel):
         estimate = class_balance is None and self.class_balance == "estimated"
         p = class_balance if class_balance is not None else np.full(k, 1.0 / k)
         if p.min() < 1e-6:  # the moment solve divides by the balance: floor a zero share
-            p = np.maximum(p, 1e-6) / np.maximum(p, 1e-6).sum()
+            p = np.maximum(p, 1e-6)
+            p = p / p.sum()
         cov = L.covered()
         for _ in range(max(1, self.balance_iter) if estimate else 1):
             mu = _cap_vote_mass(_align_classes(self._solve(O, marg, p, L.n_rows), p, m, k), m, k)

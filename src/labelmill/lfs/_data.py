@@ -229,8 +229,8 @@ def gold_ids(raw, column: str) -> np.ndarray:
     """
     if raw.dtype.kind in "iu":
         out = raw.to_numpy().astype(np.int64)
-    elif raw.dtype.kind == "f" and np.isfinite(raw.to_numpy()[~raw.isna().to_numpy()]).all() \
-            and (raw.dropna() == raw.dropna().round()).all():
+    elif raw.dtype.kind == "f" and np.isfinite(present := raw.dropna().to_numpy()).all() \
+            and (present == np.round(present)).all():
         out = raw.fillna(-1).to_numpy().astype(np.int64)
     else:
         out = _gold_ids_slow(raw, column)

@@ -176,11 +176,10 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
         threads = min(resolve_n_jobs(n_jobs), len(todo_vec))
         # Arrow compute (RE2, comparisons) releases the GIL: run the LFs of a batch in threads
         pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
-        start = [0]
-
-        def run_vec(j, batch):
-            """One vectorized LF on one batch; with on_error="abstain" a failure (e.g. the
-            model of a model_lf raising) abstains on the batch and is counted."""
+        def run_vec(j, batch, start):
+            """One vectorized LF on the batch whose first row is ``start``; with
+            on_error="abstain" a failure (e.g. the model of a model_lf raising) abstains
+            on the batch and is counted."""
             try:
                 return lfs[j].apply_table(batch)
             except LabelingFunctionError as exc:
@@ -188,19 +187,20 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
                     raise
                 name = lfs[j].name
                 report.errors[name] = report.errors.get(name, 0) + batch.num_rows
-                report.error_examples.setdefault(name, {"row_id": start[0], "message": str(exc).splitlines()[0],
+                report.error_examples.setdefault(name, {"row_id": start, "message": str(exc).splitlines()[0],
                                                         "traceback": getattr(exc, "traceback_text", None)})
                 return np.full(batch.num_rows, ABSTAIN, dtype=VOTE_DTYPE)
 
+        start = 0
         try:
             for batch in source.batches(cols, batch_size=VEC_BATCH):
                 if pool is None:
-                    results = [run_vec(j, batch) for j in todo_vec]
+                    results = [run_vec(j, batch, start) for j in todo_vec]
                 else:
-                    results = list(pool.map(lambda j: run_vec(j, batch), todo_vec))
+                    results = list(pool.map(lambda j: run_vec(j, batch, start), todo_vec))
                 for j, v in zip(todo_vec, results):
                     parts[j].append(v)
-                start[0] += batch.num_rows
+                start += batch.num_rows
         finally:
             if pool is not None:
                 pool.shutdown()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .._cli_debug import debug_option, debug_requested
+from .._cli_common import check_n_jobs, check_out_file, debug_option, debug_requested
 from ..errors import LabelmillError
 from .core import LabelingFunction
 
@@ -99,7 +99,8 @@ def _check_data(path: str) -> str:
 @click.option("--no-cache", is_flag=True, help="Do not read or write the vote cache.")
 @click.option("--cache-dir", default=None, help="Vote cache folder (default $LABELMILL_CACHE_DIR or "
                                                 "./.labelmill_cache).")
-@click.option("--n-jobs", type=int, default=None, help="Processes for Python LFs (default: all cores).")
+@click.option("--n-jobs", type=int, default=None, callback=check_n_jobs,
+              help="Processes for Python LFs (default: all cores).")
 @click.option("--n-classes", type=int, default=None, help="Number of classes (default: largest vote + 1).")
 @click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True)
 @click.option("--progress/--no-progress", default=True)
@@ -112,10 +113,7 @@ def apply_command(data, lfs_file, out, no_cache, cache_dir, n_jobs, n_classes, o
     from .apply import apply_lfs
 
     _check_data(data)
-    if Path(out).is_dir():
-        raise LFUsageError(f"--out {out} is a folder; give the vote table's file name (e.g. L.parquet)")
-    if n_jobs is not None and n_jobs == 0:
-        raise LFUsageError("--n-jobs must be a positive number of processes or -1 for all cores")
+    check_out_file(out)
     lfs = load_lfs_from_file(lfs_file)
     cache = False if no_cache else (cache_dir or True)
     L = _wrap(apply_lfs, lfs, data, n_classes=n_classes, n_jobs=n_jobs, cache=cache, on_error=on_error,
@@ -137,7 +135,7 @@ def apply_command(data, lfs_file, out, no_cache, cache_dir, n_jobs, n_classes, o
 @click.option("--lfs", "lfs_file", required=True, metavar="FILE.py", help="Python file defining the LFs.")
 @click.option("--gold-column", default=None, help="Column holding gold labels (-1 = unknown).")
 @click.option("--no-cache", is_flag=True)
-@click.option("--n-jobs", type=int, default=None)
+@click.option("--n-jobs", type=int, default=None, callback=check_n_jobs)
 @click.option("--n-classes", type=int, default=None)
 @click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True)
 @debug_option

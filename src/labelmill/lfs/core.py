@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import ABCMeta
 
+import functools
 import hashlib
 import inspect
 import json
@@ -226,6 +227,7 @@ def _value_fingerprint(v, seen, module=None, deep: bool = False):
     return None
 
 
+@functools.lru_cache(maxsize=1)
 def _installed_roots() -> tuple[str, ...]:
     import sysconfig
 

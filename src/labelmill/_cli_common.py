@@ -1,8 +1,10 @@
-"""``--debug`` for every labelmill command: show the traceback of an error, not one line."""
+"""Pieces every labelmill command shares: ``--debug`` (show the traceback of an error,
+not one line) and the checks of option values that several commands take."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -27,3 +29,16 @@ def debug_requested() -> bool:
             return True
         ctx = ctx.parent
     return "--debug" in sys.argv
+
+
+def check_n_jobs(ctx, param, n_jobs):
+    """Click callback of ``--n-jobs``: 0 processes is refused up front."""
+    if n_jobs == 0:
+        raise click.BadParameter("must be a positive number of processes, or -1 for every core", param_hint="--n-jobs")
+    return n_jobs
+
+
+def check_out_file(out_path) -> None:
+    """An ``--out`` that names a file to write must not be an existing folder."""
+    if Path(out_path).is_dir():
+        raise click.BadParameter(f"{out_path} is a folder; give a file name", param_hint="--out")
