@@ -1,5 +1,7 @@
 """Propagation: graph, spreading, abstain prior, denoising, selection, on hand cases and real data."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -93,6 +95,92 @@ def test_ivf_rows_with_too_few_candidates_fall_back_to_exact():
     assert (np.sort(sim, axis=1) <= np.sort(ex_sim, axis=1) + 1e-5).all()
     with pytest.raises(Exception, match="unknown approximate index"):
         approximate_knn(X, 5, index="lsh")
+
+
+SMS = Path(__file__).resolve().parent.parent / "data" / "sms"
+
+
+@pytest.fixture(scope="module")
+def sms_tfidf():
+    from labelmill import load_wrench
+    from labelmill.features import TfidfFeaturizer
+
+    ds = load_wrench(SMS)
+    return ds, TfidfFeaturizer().fit_transform(ds.train.examples)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_approximate_graph_of_sparse_tfidf_finds_the_exact_neighbours(sms_tfidf, metric):
+    # sms train TF-IDF (4,571 rows x ~44k terms): NN-descent on the sparse rows. The old
+    # route, truncated SVD to 128 dimensions + faiss, found only ~0.36 of them.
+    pytest.importorskip("pynndescent")
+    from labelmill.propagation import approximate_knn
+
+    _, X = sms_tfidf
+    ex_idx, ex_sim = exact_knn(X, 10, metric)
+    idx, sim = approximate_knn(X, 10, metric, random_state=0)
+    assert (idx != np.arange(X.shape[0])[:, None]).all() and (np.diff(sim, axis=1) <= 1e-6).all()
+    recall = np.mean(sim >= ex_sim[:, -1:] - 1e-5)  # ties at the k-th similarity count as found
+    assert recall > 0.85
+    again, _ = approximate_knn(X, 10, metric, random_state=0)
+    assert (again == idx).all()  # deterministic under random_state
+    We = knn_graph(X, k=10, method="exact", metric=metric)
+    Wa = knn_graph(X, k=10, method="approximate", metric=metric)
+    both_e, both_a = We.multiply(Wa > 0), Wa.multiply(We > 0)
+    # an edge in both graphs carries the same weight (Euclidean: up to the kernel's
+    # bandwidth, the median k-th distance, which the approximate graph estimates)
+    assert abs(both_e - both_a).max() < (1e-4 if metric == "cosine" else 1e-2)
+
+
+def test_propagation_on_an_approximate_sparse_graph_matches_exact(sms_tfidf):
+    pytest.importorskip("pynndescent")
+    from labelmill.label_models import MajorityVote
+
+    ds, X = sms_tfidf
+    L = ds.train.L
+    proba = MajorityVote().fit(L).predict_proba(L)
+    covered = np.diff(L.indptr) > 0
+    y = ds.train.gold
+    acc = {}
+    for method in ("exact", "approximate"):
+        P = LabelPropagator(graph_method=method).fit(X, proba, covered).proba_
+        acc[method] = (P.argmax(1)[~covered] == y[~covered]).mean()
+    assert acc["exact"] > 0.85  # sms's uncovered rows are mostly ham
+    assert abs(acc["approximate"] - acc["exact"]) < 0.01
+
+
+def test_approximate_graph_of_sparse_rows_leaves_empty_rows_alone():
+    pytest.importorskip("pynndescent")
+    rng = np.random.default_rng(4)
+    X = sp.random(300, 50, density=0.1, random_state=5, format="csr", dtype=np.float32)
+    X = sp.csr_matrix(X.toarray() * (rng.random((300, 1)) > 0.1))  # ~30 rows with no feature at all
+    empty = np.diff(X.indptr) == 0
+    Wa = knn_graph(X, k=5, method="approximate")
+    We = knn_graph(X, k=5, method="exact")
+    assert empty.any() and Wa[empty].nnz == 0 and We[empty].nnz == 0  # cosine 0: no edge, as in exact
+
+
+def test_sparse_approximate_graph_errors(monkeypatch):
+    import sys
+
+    from labelmill.errors import MissingExtraError
+    from labelmill.propagation import approximate_knn
+
+    X = sp.random(50, 20, density=0.3, random_state=0, format="csr", dtype=np.float32)
+    with pytest.raises(DataFormatError, match="unknown sparse_method 'pca'"):
+        approximate_knn(X, 5, sparse_method="pca")
+    monkeypatch.setitem(sys.modules, "pynndescent", None)
+    with pytest.raises(MissingExtraError, match="pynndescent"):
+        approximate_knn(X, 5)
+
+
+def test_sparse_rows_through_svd_and_faiss_on_request(sms_tfidf):
+    pytest.importorskip("faiss")
+    from labelmill.propagation import approximate_knn
+
+    _, X = sms_tfidf
+    idx, sim = approximate_knn(X[:1000], 10, sparse_method="svd", svd_components=64)
+    assert idx.shape == (1000, 10) and (idx >= 0).all() and np.isfinite(sim).all()
 
 
 def _synthetic_votes(n=3000, seed=0):
@@ -240,3 +328,16 @@ def test_select_propagator_keeps_default_on_ties():
     best, table = select_propagator(X, proba, covered, None, y, np.ones(100, bool), n_neighbors=5)
     assert (best.alpha, best.uncovered_anchor) == (0.9, 0.3)
     assert len(table) == 6 and all(t["accuracy"] == 1.0 for t in table)
+
+
+def test_graph_params_reach_the_approximate_search_and_typos_are_named():
+    import inspect
+
+    from labelmill.propagation.graph import _ANN_PARAMS, approximate_knn
+
+    assert _ANN_PARAMS == set(inspect.signature(approximate_knn).parameters) - {"X", "k", "metric", "random_state",
+                                                                                "n_jobs"}
+    X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
+    with pytest.raises(DataFormatError, match=r"unknown approximate-search parameter\(s\) \['n_prob'\]"):
+        LabelPropagator(graph_method="exact", graph_params={"n_prob": 3}).fit(X, np.full((60, 2), 0.5),
+                                                                             np.ones(60, bool))

@@ -22,6 +22,8 @@ class LabelPropagator:
     n_neighbors : k of the kNN graph
     metric : "cosine" or "euclidean"
     graph_method : "auto", "exact" or "approximate" (see `knn_graph`)
+    graph_params : dict of parameters of the approximate search (`approximate_knn`), e.g.
+        ``{"nndescent_candidates": 40}`` or ``{"index": "hnsw"}``; None = its defaults
     alpha : spreading strength in [0, 1); 0 keeps the label model's labels on covered rows
     anchor : "confidence" (covered rows anchored by the label model's margin) or "uniform"
     uncovered_seed : what uncovered rows start from: "abstain" (P(y | every source
@@ -48,13 +50,14 @@ class LabelPropagator:
     """
 
     def __init__(self, n_neighbors: int = 10, metric: str = "cosine", graph_method: str = "auto",
-                 alpha: float = 0.9, anchor: str = "confidence", uncovered_seed: str = "abstain",
+                 graph_params: dict | None = None, alpha: float = 0.9, anchor: str = "confidence", uncovered_seed: str = "abstain",
                  uncovered_anchor: float = 0.3, keep_covered: bool = True,
                  denoise: str | None = None, denoise_fraction: float = 0.1, tol: float = 1e-6,
                  max_iter: int = 1000, random_state: int = 0, n_jobs: int | None = None):
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.graph_method = graph_method
+        self.graph_params = graph_params
         self.alpha = alpha
         self.anchor = anchor
         self.uncovered_seed = uncovered_seed
@@ -102,7 +105,7 @@ class LabelPropagator:
             if n > 1 and self.n_neighbors >= n:
                 raise DataFormatError(f"n_neighbors={self.n_neighbors} must be smaller than the number of rows ({n})")
             self.graph_ = knn_graph(X, k=self.n_neighbors, metric=self.metric, method=self.graph_method,
-                                    random_state=self.random_state, n_jobs=self.n_jobs)
+                                    random_state=self.random_state, n_jobs=self.n_jobs, **(self.graph_params or {}))
         else:
             if graph.shape != (n, n):
                 raise DataFormatError(f"graph has shape {graph.shape}, expected ({n}, {n})")
