@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -9,26 +11,39 @@ from ..errors import DataFormatError
 from .base import Featurizer
 
 
+#: identifier-like column names: "id" alone or at the end after _ - . or space, or "Id"/"ID" after a lowercase letter
+_ID_NAME = re.compile(r"(?:^|[_\-. ])[iI][dD]$|^[iI][dD]$|(?<=[a-z])(?:Id|ID)$")
+
+
 class NumericFeaturizer(Featurizer):
     """Selected (default: all numeric, except ``exclude``) columns, optionally standardised.
 
     Parameters
     ----------
-    columns : list of column names, or None for every numeric (not boolean) column but ``exclude``
+    columns : list of column names, or None for every numeric (not boolean) column but
+        ``exclude`` and, with ``skip_id_columns``, identifiers
     standardize : subtract the training mean and divide by the training std
     exclude : columns never used when ``columns`` is None
+    skip_id_columns : with ``columns=None``, leave out columns named like identifiers
+        (``id``, ``question_id``, ``userId``, ``item-id``): their numbers name rows, they do
+        not measure them (crowd data's ``question_id`` alone "predicts" its label). Name
+        such a column in ``columns`` to use it anyway.
+
+    ``columns_`` (after ``fit``) lists the columns used.
 
     ``transform`` returns a dense float32 array (N, n_columns). NaN or infinite values are
     an error that names the column and row.
     """
 
     name = "numeric"
-    _params = ("columns", "standardize", "exclude")
+    _params = ("columns", "standardize", "exclude", "skip_id_columns")
 
-    def __init__(self, columns: list[str] | None = None, standardize: bool = True, exclude=("id",)):
+    def __init__(self, columns: list[str] | None = None, standardize: bool = True, exclude=("id",),
+                 skip_id_columns: bool = True):
         self.columns = None if columns is None else ([columns] if isinstance(columns, str) else list(columns))
         self.standardize = standardize
         self.exclude = [exclude] if isinstance(exclude, str) else list(exclude)
+        self.skip_id_columns = skip_id_columns
 
     def spec(self) -> dict:
         spec = super().spec()
@@ -54,6 +69,8 @@ class NumericFeaturizer(Featurizer):
         cols = []
         for c in df.columns:
             if c in self.exclude or pd.api.types.is_bool_dtype(df[c]):
+                continue
+            if self.skip_id_columns and _ID_NAME.search(str(c)):
                 continue
             if pd.api.types.is_numeric_dtype(df[c]):
                 cols.append(c)
@@ -82,7 +99,11 @@ class NumericFeaturizer(Featurizer):
         if self.columns is None:
             cols = self._auto_columns(df)
             if not cols:
-                raise DataFormatError(f"numeric: the table has no numeric columns; columns are {list(df.columns)}")
+                skipped = [c for c in df.columns if self.skip_id_columns and _ID_NAME.search(str(c))
+                           and c not in self.exclude]
+                raise DataFormatError(f"numeric: the table has no numeric column to use; columns are "
+                                      f"{list(df.columns)}" + (f" (identifiers left out: {skipped}; name them in "
+                                                               f"columns= to use them)" if skipped else ""))
             self.columns_ = cols
         else:
             self.columns_ = list(self.columns)
