@@ -107,3 +107,25 @@ def test_classification_metrics_without_known_gold():
     assert out["n"] == 0
     for key in ("accuracy", "macro_f1", "f1", "log_loss", "ece"):
         assert math.isnan(out[key]), key
+
+
+def test_classification_metrics_takes_float_gold_with_nan_as_unknown():
+    P = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    as_int = classification_metrics(np.array([0, 1, -1]), [0, 1, 0], P, 2, coverage=1.0)
+    as_float = classification_metrics(np.array([0.0, 1.0, np.nan]), [0, 1, 0], P, 2, coverage=1.0)
+    assert as_float == as_int and as_int["n"] == 2
+    with pytest.raises(ValueError, match="y_true row 1 is 0.5"):
+        classification_metrics(np.array([0.0, 0.5]), [0, 1], P[:2], 2)
+    with pytest.raises(ValueError, match=r"y_true row 0 is 3, outside \[-1, 1\]"):
+        classification_metrics([3], [0], P[:1], 2)
+
+
+def test_log_loss_and_ece_refuse_unknown_gold_and_bad_probabilities():
+    # -1 (unknown) used to be read as the last class by log_loss and as wrong by ECE
+    with pytest.raises(ValueError, match="log_loss: y row 0 is -1"):
+        log_loss(np.array([[0.5, 0.5]]), np.array([-1]))
+    with pytest.raises(ValueError, match="expected_calibration_error: y row 0 is -1"):
+        expected_calibration_error(np.array([[0.5, 0.5]]), np.array([-1]))
+    with pytest.raises(ValueError, match="proba row 0 is not finite"):
+        expected_calibration_error(np.array([[np.nan, 0.5]]), np.array([0]))
+    assert log_loss(np.array([[0.2, 0.8]]), np.array([1.0])) == pytest.approx(-np.log(0.8))

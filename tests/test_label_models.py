@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -634,7 +635,7 @@ def test_auto_valid_votes_matched_by_name_and_gold_checked():
     bad = [({"y_valid": ds.valid.gold}, "without L_valid"),
            ({"L_valid": ds.valid.L, "y_valid": np.full(ds.valid.L.n_rows, 2)}, r"row 0 is 2, outside \[-1, 1\]"),
            ({"L_valid": ds.valid.L, "y_valid": ds.valid.gold[:-1]}, "120 rows but y_valid has 119"),
-           ({"L_valid": ds.valid.L, "y_valid": ds.valid.gold + 0.5}, "must hold class ids"),
+           ({"L_valid": ds.valid.L, "y_valid": ds.valid.gold + 0.5}, "y_valid row 0 is 0.5, not a class id"),
            ({"L_valid": ds.valid.L.select_sources([0, 1]), "y_valid": ds.valid.gold}, "2 sources but the training")]
     for kwargs, message in bad:
         with pytest.raises(ValueError, match=message):
@@ -647,3 +648,40 @@ def test_zero_class_balance_and_negative_smoothing():
     assert np.isfinite(P).all() and (P.argmax(axis=1) == 1).all()
     with pytest.raises(ValueError, match="smoothing must be a number >= 0"):
         DawidSkene(smoothing=-1).fit(ds.train.L)
+
+
+@pytest.mark.parametrize("one_coin", [False, True])
+@pytest.mark.parametrize("abstain", ["ignore", "model"])
+def test_dawid_skene_without_smoothing_and_a_class_nobody_votes(one_coin, abstain):
+    # smoothing=0 left the confusion row of class 2 at 0/0: every probability was NaN
+    L = LabelMatrix.from_dense([[0, 0], [1, 1], [0, -1]], n_classes=3)
+    m = DawidSkene(smoothing=0, one_coin=one_coin, abstain=abstain).fit(L)
+    P = m.predict_proba(L)
+    assert np.isfinite(P).all() and np.allclose(P.sum(axis=1), 1)
+    assert np.isfinite(m.accuracy_).all() and np.isfinite(m.confusion_).all()
+    assert (P.argmax(axis=1)[1] == 1)
+
+
+def test_dawid_skene_on_no_rows_stops_at_once():
+    empty = LabelMatrix.from_dense(np.zeros((0, 3), dtype=int), n_classes=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice"
+        m = DawidSkene().fit(empty)
+    assert m.n_iter_ == 1 and m.predict_proba(empty).shape == (0, 2)
+
+
+@pytest.mark.parametrize("n_rows", [76, 77, 78, 154, 303])
+def test_source_accuracies_do_not_depend_on_rounding_of_co_vote_counts(n_rows):
+    # ten rows where all three sources vote 0, the rest silent: 10 / N * N was
+    # 9.999999999999998 for N = 77, 154, 303, below min_overlap=10, and the pair was dropped
+    a = np.full((n_rows, 3), -1)
+    a[:10] = 0
+    acc = WeightedMajorityVote().fit(LabelMatrix.from_dense(a, n_classes=2)).accuracy_
+    ref = WeightedMajorityVote().fit(LabelMatrix.from_dense(a[:76], n_classes=2)).accuracy_
+    np.testing.assert_allclose(acc, ref)
+
+
+def test_weighted_majority_refuses_infinite_weights():
+    L = LabelMatrix.from_dense([[0, 1], [1, 1]], source_names=["a", "b"])
+    with pytest.raises(ValueError, match="source 'a' has inf"):
+        WeightedMajorityVote(weights=[np.inf, 1.0]).fit(L)

@@ -425,3 +425,37 @@ def test_from_dense_of_a_label_matrix_checks_its_arguments(L3):
     assert LabelMatrix.from_dense(L3) is L3
     with pytest.raises(InvalidVotesError, match="has 3 classes, n_classes=5"):
         LabelMatrix.from_dense(L3, n_classes=5)
+
+
+def test_relabel_refuses_a_mapping_that_is_not_a_permutation(L3):
+    # [0, 5] used to write class 5 into a 3-class matrix (one_hot then built a CSR with
+    # column ids out of range); [-1, ...] stored a -1 "vote"
+    for bad in ([0, 5, 1], [-1, 0, 1], [0, 0, 1], [1, 0], [0.0, 1.0, 2.0]):
+        with pytest.raises(InvalidVotesError, match="permutation of the class ids 0..2"):
+            L3.relabel(bad)
+
+
+def test_dataframe_columns_name_the_sources():
+    import polars as pl
+
+    df = pd.DataFrame({"kw_free": [0, 1, -1], "re_link": [1, -1, 0]})
+    assert LabelMatrix.from_dense(df).source_names == ("kw_free", "re_link")
+    assert LabelMatrix.from_dense(pl.from_pandas(df)).source_names == ("kw_free", "re_link")
+    assert LabelMatrix.from_dense(df, source_names=["a", "b"]).source_names == ("a", "b")
+    # so a model fitted on one frame reads another frame's columns by name
+    from labelmill.label_models import MajorityVote
+
+    m = MajorityVote().fit(LabelMatrix.from_dense(df))
+    swapped = LabelMatrix.from_dense(df[["re_link", "kw_free"]])
+    np.testing.assert_array_equal(m.predict_proba(swapped), m.predict_proba(LabelMatrix.from_dense(df)))
+
+
+def test_tuple_index_is_refused(L3):
+    # numpy reads L[0, 1] as row 0, column 1; selecting rows 0 and 1 instead was a surprise
+    with pytest.raises(IndexError, match="indexed by rows only"):
+        L3[0, 1]
+
+
+def test_from_coo_names_an_out_of_range_vote_whose_row_is_out_of_range_too():
+    with pytest.raises(InvalidVotesError, match="row 7"):
+        LabelMatrix.from_coo([7], [0], [4], n_rows=2, n_classes=2, row_ids=["a", "b"])

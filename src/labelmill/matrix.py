@@ -28,7 +28,7 @@ def _index_dtype(n: int) -> np.dtype:
 
 
 def _describe_row(row: int, row_ids) -> str:
-    if row_ids is None:
+    if row_ids is None or not 0 <= row < len(row_ids):
         return f"row {row}"
     return f"row {row} (id {row_ids[row]!r})"
 
@@ -127,9 +127,14 @@ class LabelMatrix:
         L : array-like (N, M) of integers in [-1, n_classes-1]
         n_classes : int, optional
             Defaults to ``max(L) + 1`` (at least 2).
-        source_names : sequence of M str, optional
+        source_names : sequence of M str, optional; a pandas or polars DataFrame's column
+            names by default (``source_0``, ``source_1``, ... for other arrays)
         row_ids : sequence of N ids, optional; used only to name rows in errors.
         """
+        if source_names is None and not isinstance(L, LabelMatrix) and hasattr(L, "columns"):
+            # a DataFrame's columns name its sources, so matrices from frames with the
+            # same columns in another order line up by name (see align_sources)
+            source_names = [str(c) for c in L.columns]
         if isinstance(L, LabelMatrix):
             if n_classes is not None and n_classes != L.n_classes:
                 raise InvalidVotesError(f"the label matrix has {L.n_classes} classes, n_classes={n_classes} was given")
@@ -315,6 +320,9 @@ class LabelMatrix:
         (a single int gives a one-row matrix)."""
         if isinstance(idx, (int, np.integer)):
             idx = [idx]
+        if isinstance(idx, tuple):
+            raise IndexError("a LabelMatrix is indexed by rows only (L[rows]); pick sources with "
+                             "select_sources, or index to_dense() for single votes")
         if isinstance(idx, slice):
             start, stop, step = idx.indices(self.n_rows)
             if step == 1:
@@ -363,8 +371,13 @@ class LabelMatrix:
                                     self.n_classes, source_names=[self.source_names[w] for w in which])
 
     def relabel(self, mapping) -> "LabelMatrix":
-        """Map class c to ``mapping[c]`` (a permutation of 0..k-1)."""
+        """Map class c to ``mapping[c]``; ``mapping`` must be a permutation of 0..k-1."""
         mapping = np.asarray(mapping)
+        k = self.n_classes
+        if mapping.shape != (k,) or mapping.dtype.kind not in "iu" or \
+                not np.array_equal(np.sort(mapping), np.arange(k)):
+            raise InvalidVotesError(f"relabel needs a permutation of the class ids 0..{k - 1} (one new id per "
+                                    f"class), got {mapping.tolist()}")
         return LabelMatrix(self.indptr, self.sources, mapping[self.labels].astype(self.labels.dtype),
                            self.n_classes, self.source_names)
 

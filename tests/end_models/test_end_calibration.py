@@ -136,3 +136,20 @@ def test_calibration_stays_finite_when_the_temperature_hits_its_bound():
     for method in ("auto", "temperature+isotonic"):
         P = CalibratedClassifier(base, method=method).fit(X[200:], y[200:]).predict_proba(X[:200])
         assert np.isfinite(P).all() and np.allclose(P.sum(axis=1), 1.0)
+
+
+def test_auto_input_is_decided_at_fit_so_a_row_does_not_depend_on_its_batch(youtube, youtube_logreg):
+    """TemperatureScaling(input="auto") used to decide per call whether rows were
+    probabilities or logits: a row's output changed with a neighbour summing to 1.0001."""
+    _, model = youtube_logreg
+    ts = TemperatureScaling().fit(model.predict_proba(youtube.X_valid), youtube.y_valid)
+    assert ts.input_ == "proba" and ts.input == "auto"
+    P = model.predict_proba(youtube.X_test)
+    one = ts.transform(P[:1])
+    with_neighbour = ts.transform(np.vstack([P[:1], [[0.1235, 0.8766]]]))
+    np.testing.assert_allclose(with_neighbour[:1], one)
+    from labelmill.end_models.training import train_end_model
+
+    with pytest.raises(ValueError, match=r"y_valid row 0 is 2, outside \[-1, 1\]"):
+        train_end_model(youtube.X_train, youtube.soft, youtube.covered, youtube.X_valid,
+                        np.full(len(youtube.y_valid), 2), n_jobs=1)

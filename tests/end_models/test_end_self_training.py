@@ -72,3 +72,17 @@ def test_unknown_valid_gold_is_left_out_not_scored_as_wrong(youtube, youtube_log
     with pytest.raises(DataFormatError, match="integer class ids"):
         SelfTrainer(SoftLogisticRegression(C=C), rounds=1).fit(
             youtube.X_train, youtube.soft, youtube.covered, youtube.X_valid, youtube.y_valid.astype(str))
+
+
+def test_values_on_uncovered_rows_are_ignored_even_nan():
+    """The docstring says soft labels on uncovered rows are ignored: NaN there is fine."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    Q = np.eye(2)[(X[:, 0] > 0).astype(int)]
+    covered = np.arange(40) < 25
+    Q_nan = Q.copy()
+    Q_nan[~covered] = np.nan
+    a = SelfTrainer(rounds=2).fit(X, Q_nan, covered_mask=covered)
+    b = SelfTrainer(rounds=2).fit(X, Q, covered_mask=covered)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X))
+    with pytest.raises(DataFormatError, match="NaN"):
+        SelfTrainer().fit(X, Q_nan)  # every row covered: NaN is an error

@@ -35,6 +35,11 @@ MIN_CALIBRATION_ROWS = 20
 _PROBA_FLOOR = 1e-300
 
 
+def _input_kind(A: np.ndarray) -> str:
+    """"proba" when every row of A is in [0, 1] and sums to 1, else "logits"."""
+    return "proba" if (A.min() >= 0 and A.max() <= 1 and np.allclose(A.sum(axis=1), 1.0, atol=1e-6)) else "logits"
+
+
 def _as_logits(A, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(N, k) logits from logits or probabilities (``kind`` = "auto", "logits" or "proba").
 
@@ -43,7 +48,7 @@ def _as_logits(A, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """
     A = to_proba_or_logits(A, "input")
     if kind == "auto":
-        kind = "proba" if (A.min() >= 0 and A.max() <= 1 and np.allclose(A.sum(axis=1), 1.0, atol=1e-6)) else "logits"
+        kind = _input_kind(A)
     top = A.argmax(axis=1)
     if kind == "proba":
         if A.min() < 0:
@@ -78,12 +83,15 @@ class TemperatureScaling:
     Parameters
     ----------
     input : "auto" | "logits" | "proba"; what ``fit`` and ``transform`` receive.
-        "auto" treats rows in [0, 1] that sum to 1 as probabilities (their log is used as
-        logits), anything else as logits; (N,) arrays are binary decision values.
+        "auto" decides once, in ``fit``: probabilities when every row there is in [0, 1]
+        and sums to 1 (their log is used as logits), else logits; ``transform`` then reads
+        its input the same way, so a row's output never depends on the other rows.
+        (N,) arrays are binary decision values.
 
     Attributes
     ----------
     temperature_ : float, > 1 softens over-confident models, < 1 sharpens
+    input_ : "logits" or "proba", how the input is read (``input`` resolved in ``fit``)
     n_classes_ : int
     nll_before_, nll_after_ : mean NLL on the fitting data at T = 1 and at ``temperature_``
     """
@@ -95,7 +103,11 @@ class TemperatureScaling:
         """Fit T on (N, k) logits or probabilities and (N,) int gold labels; returns self."""
         if np.size(logits_or_proba) == 0:
             raise DataFormatError("need at least one labelled row to fit a temperature")
-        Z, _ = _as_logits(logits_or_proba, self.input)
+        if self.input not in ("auto", "logits", "proba"):
+            raise ValueError(f"input must be 'auto', 'logits' or 'proba', got {self.input!r}")
+        A = to_proba_or_logits(logits_or_proba, "input")
+        self.input_ = _input_kind(A) if self.input == "auto" else self.input
+        Z, _ = _as_logits(A, self.input_)
         y = _check_labels(y, Z.shape[0], Z.shape[1])
         Z = Z - Z.max(axis=1, keepdims=True)
         rows = np.arange(len(y))
@@ -116,7 +128,7 @@ class TemperatureScaling:
     def transform(self, logits_or_proba) -> np.ndarray:
         """(N, k) calibrated probabilities; the argmax of every row is unchanged."""
         check_is_fitted(self, "temperature_")
-        Z, top = _as_logits(logits_or_proba, self.input)
+        Z, top = _as_logits(logits_or_proba, getattr(self, "input_", self.input))
         if Z.shape[1] != self.n_classes_:
             raise DataFormatError(f"fitted on {self.n_classes_} classes, got {Z.shape[1]} columns")
         Z = (Z - Z.max(axis=1, keepdims=True)) / self.temperature_

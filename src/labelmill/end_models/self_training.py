@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..errors import DataFormatError
+from ..evaluation import check_gold
 from .calibration import TemperatureScaling
 from ._validation import check_is_fitted, check_sample_weight, check_targets, check_X
 
@@ -91,28 +92,27 @@ class SelfTrainer:
             raise ValueError(f"label_weight must be in [0, 1], got {self.label_weight!r}")
         X = check_X(X)
         n = X.shape[0]
-        if np.asarray(soft_labels).ndim != 2:
+        soft_labels = np.asarray(soft_labels)
+        if soft_labels.ndim != 2:
             raise DataFormatError("soft_labels must be (N, k) label-model probabilities")
-        Q, _ = check_targets(soft_labels, n, name="soft_labels")
-        k = Q.shape[1]
         covered = np.ones(n, dtype=bool) if covered_mask is None else np.asarray(covered_mask, dtype=bool)
         if covered.shape != (n,):
             raise DataFormatError(f"covered_mask must have shape ({n},), got {covered.shape}")
+        if not covered.all() and soft_labels.shape[0] == n and soft_labels.dtype.kind == "f":
+            # uncovered rows' values are ignored (the teacher labels them): NaN there is fine
+            soft_labels = soft_labels.copy()
+            soft_labels[~covered] = 1.0 / soft_labels.shape[1]
+        Q, _ = check_targets(soft_labels, n, name="soft_labels")
+        k = Q.shape[1]
         base_w = check_sample_weight(sample_weight, n)
         if not (base_w[covered] > 0).any():
             raise DataFormatError("no covered row has positive weight; nothing to train round 0 on")
         has_valid = X_valid is not None and y_valid is not None
         if has_valid:
             X_valid = check_X(X_valid, "X_valid")
-            y_valid = np.asarray(y_valid)
+            y_valid = check_gold(y_valid, k, "y_valid")
             if y_valid.shape != (X_valid.shape[0],):
                 raise DataFormatError(f"y_valid must have shape ({X_valid.shape[0]},), got {y_valid.shape}")
-            if y_valid.dtype.kind not in "iu":
-                raise DataFormatError(f"y_valid must hold integer class ids 0..{k - 1} (-1 = unknown), "
-                                      f"got dtype {y_valid.dtype}")
-            if (y_valid >= k).any() or (y_valid < -1).any():
-                raise DataFormatError(f"y_valid holds {int(y_valid[(y_valid >= k) | (y_valid < -1)][0])}, "
-                                      f"outside [-1, {k - 1}]")
             known = y_valid >= 0  # -1 = unknown gold: those rows do not count
             X_valid, y_valid = X_valid[np.flatnonzero(known)], y_valid[known]
             has_valid = len(y_valid) > 0

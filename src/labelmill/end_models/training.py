@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from .._parallel import ordered_map, resolve_n_jobs
 from ..errors import DataFormatError
-from ..evaluation import classification_metrics
+from ..evaluation import check_gold, classification_metrics
 from . import make_end_model
 from .calibration import MIN_CALIBRATION_ROWS, CalibratedClassifier, reliability_diagram
 from .self_training import SelfTrainer
@@ -173,7 +173,10 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     if label_covered is not None:
         label_covered = np.asarray(label_covered, dtype=bool)
     if X_valid is not None and y_valid is not None:
-        keep = np.asarray(y_valid) >= 0
+        y_valid = check_gold(y_valid, np.shape(soft_labels)[1] if np.ndim(soft_labels) == 2 else None, "y_valid")
+        if X_valid.shape[0] != len(y_valid):
+            raise ValueError(f"X_valid has {X_valid.shape[0]} rows but y_valid has {len(y_valid)}")
+        keep = y_valid >= 0
         X_valid, y_valid = (_rows(X_valid, keep), np.asarray(y_valid)[keep]) if keep.any() else (None, None)
     else:
         X_valid = y_valid = None

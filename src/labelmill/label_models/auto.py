@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation import log_loss
+from ..evaluation import check_gold, log_loss
 from ..matrix import LabelMatrix
 from .base import LabelModel, align_sources, as_label_matrix, break_ties
 from .dawid_skene import DawidSkene
@@ -209,21 +209,7 @@ def _check_valid_gold(L_valid, y_valid, L: LabelMatrix) -> np.ndarray | None:
     if L_valid is None:
         raise ValueError("y_valid was given without L_valid: pass the validation votes too")
     k = L.n_classes
-    y = np.asarray(y_valid)
-    if y.ndim != 1:
-        raise ValueError(f"y_valid must be 1-D (one class id per validation row), got shape {y.shape}")
-    if y.dtype.kind == "f":
-        y = np.where(np.isnan(y), -1, y)
-        if (y != np.round(y)).any():
-            i = int(np.flatnonzero(y != np.round(y))[0])
-            raise ValueError(f"y_valid must hold class ids; row {i} is {y[i]!r}")
-    elif y.dtype.kind not in "iub":
-        raise ValueError(f"y_valid must hold integer class ids (-1 = unknown), got dtype {y.dtype}")
-    y = y.astype(np.int64)
-    bad = (y < -1) | (y >= k)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"y_valid row {i} is {y[i]}, outside [-1, {k - 1}] for {k} classes")
+    y = check_gold(y_valid, k, "y_valid")
     Lv = as_label_matrix(L_valid, k)
     if Lv.n_rows != len(y):
         raise ValueError(f"L_valid has {Lv.n_rows} rows but y_valid has {len(y)}")

@@ -71,7 +71,10 @@ class DawidSkene(LabelModel):
             n_class = Q.sum(axis=0)  # (k,) expected rows per class
             abst = np.maximum(n_class[None, :] - (counts.sum(axis=2) - self._pseudo(k)), 0) + self.smoothing
             counts = np.concatenate([counts, abst[:, :, None]], axis=2)
-        conf = counts / counts.sum(axis=2, keepdims=True)
+        total = counts.sum(axis=2, keepdims=True)
+        # a confusion row with no mass at all (smoothing=0 and a class no vote points to)
+        # says nothing about the class: a uniform row, not 0/0
+        conf = np.where(total > 0, counts / np.where(total > 0, total, 1.0), 1.0 / counts.shape[2])
         if class_balance is None:
             pi = smoothed_class_balance(Q)
         else:
@@ -106,7 +109,7 @@ class DawidSkene(LabelModel):
         for it in range(self.max_iter):
             conf, pi = self._m_step(X, Q, k, m, class_balance)
             Q_new = softmax_rows(self._log_posterior(X, conf, pi))
-            delta = np.abs(Q_new - Q).mean()
+            delta = np.abs(Q_new - Q).mean() if Q.size else 0.0  # no rows: nothing to iterate
             Q = Q_new
             self.n_iter_ = it + 1
             if delta < self.tol:

@@ -96,6 +96,9 @@ class WeightedMajorityVote(LabelModel):
             w = np.asarray(self.weights, dtype=float)
             if w.shape != (m,):
                 raise ValueError(f"weights must have one entry per source ({m}), got shape {w.shape}")
+            if not np.isfinite(w).all():
+                j = int(np.flatnonzero(~np.isfinite(w))[0])
+                raise ValueError(f"weights must be finite; source {L.source_names[j]!r} has {w[j]}")
             self.weights_, self.accuracy_ = w, np.full(m, np.nan)
             return
         if self.estimator == "triplet":

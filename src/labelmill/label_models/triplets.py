@@ -27,7 +27,9 @@ def pairwise_agreement(L: LabelMatrix) -> tuple[np.ndarray, np.ndarray]:
     """
     m, k = L.n_sources, L.n_classes
     if m * k <= _MAX_MOMENT_DIM:
-        blocks = (second_moments(L) * L.n_rows).reshape(m, k, m, k)
+        # the moments are count / N: rounding the product back to whole counts keeps a
+        # pair with exactly min_overlap co-votes from reading as 9.999999999999998
+        blocks = np.rint(second_moments(L) * L.n_rows).reshape(m, k, m, k)
         both, agree = blocks.sum(axis=(1, 3)), np.einsum("iljl->ij", blocks)
     else:
         both, agree = _sparse_pair_counts(L)
