@@ -363,9 +363,11 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         metrics["train_labels"]["teacher"] = teacher_info
         p = prop.propagator
         metrics["train_labels"]["propagator"] = {
-            "n_neighbors": p.n_neighbors, "metric": p.metric, "alpha": p.alpha,
+            "n_neighbors": p.n_neighbors, "metric": p.metric, "graph": p.graph_method_, "alpha": p.alpha,
             "uncovered_anchor": p.uncovered_anchor, "uncovered_seed": p.uncovered_seed,
             "uncovered_prior": [float(x) for x in p.uncovered_prior_], "denoise": p.denoise,
+            **({"denoise_fraction": p.denoise_fraction, "n_corrected": int(p.corrected_[:len(prop.covered)].sum())}
+               if p.denoise == "correct" else {}),
             "n_iter": int(p.n_iter_), "selection": prop.selection, "uncovered_fill": prop.uncovered_fill}
         for c in range(ds.n_classes):
             labels[f"prob_{c}"] = prop.proba[:, c]

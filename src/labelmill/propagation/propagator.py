@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from ..errors import DataFormatError
 from .abstain_prior import abstain_posterior
 from .denoise import disagreement_scores, neighbourhood_distribution, worst_rows
-from .graph import check_features, knn_graph
+from .graph import EXACT_MAX_ROWS, check_features, knn_graph
 from .spreading import confidence_anchor, normalized_graph, scores_to_proba, spread
 
 DENOISE_MODES = (None, "correct", "weight")
@@ -40,6 +40,7 @@ class LabelPropagator:
     Attributes (after ``fit``)
     --------------------------
     graph_ : (N, N) CSR, the symmetric kNN affinity graph
+    graph_method_ : "exact" or "approximate" (``graph_method`` resolved), or "given"
     proba_ : (N, k) propagated probabilities; every row has one (coverage 1.0)
     label_model_proba_ : (N, k) the input probabilities, uncovered rows at the class prior
     denoise_scores_ : (N,) neighbourhood disagreement of covered rows, NaN on uncovered rows
@@ -104,12 +105,15 @@ class LabelPropagator:
             X = check_features(X, n_rows=n)
             if n > 1 and self.n_neighbors >= n:
                 raise DataFormatError(f"n_neighbors={self.n_neighbors} must be smaller than the number of rows ({n})")
-            self.graph_ = knn_graph(X, k=self.n_neighbors, metric=self.metric, method=self.graph_method,
+            self.graph_method_ = self.graph_method if self.graph_method != "auto" else \
+                ("exact" if n <= EXACT_MAX_ROWS else "approximate")
+            self.graph_ = knn_graph(X, k=self.n_neighbors, metric=self.metric, method=self.graph_method_,
                                     random_state=self.random_state, n_jobs=self.n_jobs, **(self.graph_params or {}))
         else:
             if graph.shape != (n, n):
                 raise DataFormatError(f"graph has shape {graph.shape}, expected ({n}, {n})")
             self.graph_ = sp.csr_matrix(graph)
+            self.graph_method_ = "given"
         if class_prior is None:
             class_prior = proba[covered].mean(axis=0) if covered.any() else np.full(k, 1.0 / k)
         prior = np.asarray(class_prior, dtype=np.float64).ravel()

@@ -37,10 +37,12 @@ def select_propagator(X, proba, covered, L, y, scored, grid=None, graph=None, cl
     m = np.asarray(scored, dtype=bool) & (np.asarray(y) >= 0)
     best, best_key, table = None, None, []
     cov = np.asarray(covered, dtype=bool)
+    method = None  # how the first grid point built the graph the others reuse
     for values in itertools.product(*(grid[k] for k in keys)):
         p = dict(params, **dict(zip(keys, values)))
         prop = LabelPropagator(**p).fit(X, proba, covered, L=L, graph=graph, class_prior=class_prior)
-        graph = prop.graph_
+        method = method or prop.graph_method_
+        graph, prop.graph_method_ = prop.graph_, method
         acc = float((prop.proba_[m].argmax(axis=1) == y[m]).mean()) if m.any() else float("nan")
         seed = np.where(cov[:, None], prop.label_model_proba_, prop.uncovered_prior_[None, :])
         change = float(0.5 * np.abs(prop.proba_ - seed).sum(axis=1).mean())
