@@ -219,9 +219,11 @@ class LabelMatrix:
         cols = src_index.get_indexer(src_vals)
         if (rows < 0).any():
             bad = item_vals[np.flatnonzero(rows < 0)[0]]
+            bad = bad.item() if isinstance(bad, np.generic) else bad
             raise InvalidVotesError(f"long vote table: item {bad!r} is not among the given items")
         if (cols < 0).any():
             bad = src_vals[np.flatnonzero(cols < 0)[0]]
+            bad = bad.item() if isinstance(bad, np.generic) else bad
             raise InvalidVotesError(f"long vote table: source {bad!r} is not among the given source names")
         labels = _as_integer_votes(
             df[label].to_numpy(), what=f"column {label!r}",

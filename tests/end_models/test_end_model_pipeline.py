@@ -190,15 +190,3 @@ def test_run_with_sentence_embeddings_then_predict(tmp_path, monkeypatch):
     np.testing.assert_allclose(pred[["prob_0", "prob_1"]].to_numpy(), P, atol=1e-6)
     assert (pred["label"].to_numpy() == P.argmax(axis=1)).all()
 
-
-def test_denoise_options_from_the_command_line(tmp_path):
-    res = invoke("run", "--demo", "--propagate", "--denoise", "correct", "--denoise-fraction", "0.2",
-                 "--neighbors", "5", "--no-cache", "--out", tmp_path)
-    assert res.exit_code == 0, res.output
-    prop = json.loads((tmp_path / "metrics.json").read_text())["train_labels"]["propagator"]
-    labels = pd.read_parquet(tmp_path / "labels.parquet")
-    n_covered = int(labels["covered"].sum())
-    assert prop["n_neighbors"] == 5 and prop["denoise"] == "correct" and prop["denoise_fraction"] == 0.2
-    # the worst 20% of covered rows (train and valid rows share the graph; these are train's)
-    assert abs(prop["n_corrected"] - 0.2 * n_covered) <= 0.05 * n_covered
-    assert labels.loc[labels["covered"], "denoise_score"].notna().all()

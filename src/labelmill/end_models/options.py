@@ -186,8 +186,9 @@ def filter_rows(scores, fraction: float) -> np.ndarray:
     Parameters
     ----------
     scores : either (N, k) label-model probabilities (suspicion = 1 - max probability)
-        or (N,) denoising scores, e.g. from propagation (higher = more suspicious)
-    fraction : in [0, 1), share of rows to drop; ties are broken by row order
+        or (N,) denoising scores, e.g. propagation's ``denoise_scores_`` (higher = more
+        suspicious; NaN = no score, as on uncovered rows: such rows are kept)
+    fraction : in [0, 1), share of the scored rows to drop; ties are broken by row order
         (earlier rows are dropped first), so the result is deterministic
 
     Returns
@@ -202,12 +203,12 @@ def filter_rows(scores, fraction: float) -> np.ndarray:
         s = 1.0 - s.max(axis=1)
     elif s.ndim != 1:
         raise DataFormatError(f"scores must be (N,) suspicion scores or (N, k) probabilities, got shape {s.shape}")
-    if not np.all(np.isfinite(s)):
-        raise DataFormatError("scores contain NaN or infinite values")
-    n = len(s)
-    n_drop = int(np.floor(fraction * n))
-    w = np.ones(n)
+    if np.isinf(s).any():
+        raise DataFormatError(f"scores row {int(np.flatnonzero(np.isinf(s))[0])} is infinite")
+    scored = np.flatnonzero(~np.isnan(s))
+    n_drop = int(np.floor(fraction * len(scored)))
+    w = np.ones(len(s))
     if n_drop:
-        order = np.argsort(-s, kind="stable")
-        w[order[:n_drop]] = 0.0
+        order = np.argsort(-s[scored], kind="stable")
+        w[scored[order[:n_drop]]] = 0.0
     return w

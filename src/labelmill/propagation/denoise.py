@@ -2,7 +2,9 @@
 
 A row's score is ``1 - q_i[y_i]``: y_i is the label model's label and q_i the label
 distribution of its graph neighbours after spreading (row i itself excluded). 0 means the
-neighbourhood agrees completely, 1 that it gives the row's label no mass at all.
+neighbourhood agrees completely, 1 that it gives the row's label no mass at all. A row with
+no neighbour (e.g. a comment of one emoticon, whose TF-IDF row shares no term) has no
+score: nothing speaks against its label.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ def neighbourhood_distribution(W: sp.csr_matrix, P: np.ndarray, prior: np.ndarra
     return scores_to_proba(np.asarray(W @ P), prior)
 
 
-def disagreement_scores(label_model_proba: np.ndarray, neighbourhood: np.ndarray, covered: np.ndarray) -> np.ndarray:
-    """(N,) scores in [0, 1] for covered rows, NaN for uncovered ones."""
+def disagreement_scores(label_model_proba: np.ndarray, neighbourhood: np.ndarray, covered: np.ndarray,
+                        has_neighbours: np.ndarray | None = None) -> np.ndarray:
+    """(N,) scores in [0, 1] for covered rows; NaN for uncovered ones and for rows with no
+    neighbour in the graph (``has_neighbours`` False: nothing around them to disagree
+    with; their ``neighbourhood`` is only the class prior)."""
     y = label_model_proba.argmax(axis=1)
     s = 1.0 - neighbourhood[np.arange(len(y)), y]
-    return np.where(covered, s, np.nan)
+    scored = covered if has_neighbours is None else covered & has_neighbours
+    return np.where(scored, s, np.nan)
 
 
 def worst_rows(scores: np.ndarray, fraction: float) -> np.ndarray:

@@ -33,7 +33,8 @@ class LabelPropagator:
         are filled); False gives covered rows the spread distribution too
     denoise : None, "correct" (the worst ``denoise_fraction`` of covered rows take their
         neighbourhood's distribution) or "weight" (``weights_`` = 1 - score on covered rows)
-    denoise_fraction : fraction of covered rows corrected when denoise="correct"
+    denoise_fraction : fraction of the scored covered rows (those with a neighbour) corrected
+        when denoise="correct"
     tol, max_iter : stopping rule of the spreading iteration
     random_state, n_jobs : for the approximate graph
 
@@ -44,6 +45,7 @@ class LabelPropagator:
     proba_ : (N, k) propagated probabilities; every row has one (coverage 1.0)
     label_model_proba_ : (N, k) the input probabilities, uncovered rows at the class prior
     denoise_scores_ : (N,) neighbourhood disagreement of covered rows, NaN on uncovered rows
+        and on rows with no graph neighbour (no evidence against their label)
     corrected_ : (N,) bool, rows whose label was replaced (denoise="correct")
     weights_ : (N,) suggested training weights (1 unless denoise="weight")
     n_iter_ : spreading iterations run
@@ -134,7 +136,8 @@ class LabelPropagator:
         F, self.n_iter_ = spread(normalized_graph(self.graph_), Y, anchor, self.alpha, self.tol, self.max_iter)
         spread_proba = scores_to_proba(F, seed)
         neigh = neighbourhood_distribution(self.graph_, spread_proba, prior)
-        self.denoise_scores_ = disagreement_scores(before, neigh, covered)
+        self.denoise_scores_ = disagreement_scores(before, neigh, covered,
+                                                   np.asarray(self.graph_.sum(axis=1)).ravel() > 0)
         out = np.where(covered[:, None], before, spread_proba) if self.keep_covered else spread_proba
         self.corrected_ = np.zeros(n, dtype=bool)
         self.weights_ = np.ones(n)
