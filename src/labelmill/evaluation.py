@@ -13,17 +13,17 @@ def _check_scored(proba, y, what: str) -> tuple[np.ndarray, np.ndarray]:
     proba = np.asarray(proba, dtype=float)
     y = np.asarray(y)
     if proba.ndim != 2 or y.ndim != 1 or proba.shape[0] != len(y):
-        raise ValueError(f"{what}: proba must be (N, k) and y (N,), got {proba.shape} and {y.shape}")
+        raise DataFormatError(f"{what}: proba must be (N, k) and y (N,), got {proba.shape} and {y.shape}")
     if not np.isfinite(proba).all():
         i = int(np.flatnonzero(~np.isfinite(proba).all(axis=1))[0])
-        raise ValueError(f"{what}: proba row {i} is not finite: {proba[i].tolist()}")
+        raise DataFormatError(f"{what}: proba row {i} is not finite: {proba[i].tolist()}")
     if len(y) and (y.dtype.kind not in "iub" or y.min() < 0 or y.max() >= proba.shape[1]):
         if y.dtype.kind == "f" and np.isfinite(y).all() and (y == np.round(y)).all():
             y = y.astype(np.int64)
         bad = ~np.isin(y, np.arange(proba.shape[1]))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{what}: y row {i} is {y[i].item()!r}, not a class id in [0, {proba.shape[1] - 1}] "
+            raise DataFormatError(f"{what}: y row {i} is {y[i].item()!r}, not a class id in [0, {proba.shape[1] - 1}] "
                              f"(leave rows without gold out)")
     return proba, y.astype(np.int64, copy=False)
 
@@ -70,11 +70,12 @@ def check_gold(y_true, n_classes: int | None, name: str = "y_true") -> np.ndarra
     elif y.dtype.kind not in "iub" and len(y):
         raise DataFormatError(f"{name} must hold integer class ids (-1 = unknown), got dtype {y.dtype}")
     y = y.astype(np.int64)
-    bad = (y < -1) | (y >= (n_classes if n_classes is not None else np.iinfo(np.int64).max))
+    bad = (y < -1) if n_classes is None else (y < -1) | (y >= n_classes)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataFormatError(f"{name} row {i} is {y[i]}, outside [-1, {n_classes - 1}] for {n_classes} classes"
-                         if n_classes is not None else f"{name} row {i} is {y[i]}, not a class id (-1 = unknown)")
+        if n_classes is None:
+            raise DataFormatError(f"{name} row {i} is {y[i]}, not a class id (-1 = unknown)")
+        raise DataFormatError(f"{name} row {i} is {y[i]}, outside [-1, {n_classes - 1}] for {n_classes} classes")
     return y
 
 

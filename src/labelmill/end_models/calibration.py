@@ -36,7 +36,7 @@ _PROBA_FLOOR = 1e-300
 
 
 def _input_kind(A: np.ndarray) -> str:
-    """"proba" when every row of A is in [0, 1] and sums to 1, else "logits"."""
+    """How to read A: "proba" when every row is in [0, 1] and sums to 1, else "logits"."""
     return "proba" if (A.min() >= 0 and A.max() <= 1 and np.allclose(A.sum(axis=1), 1.0, atol=1e-6)) else "logits"
 
 

@@ -175,7 +175,7 @@ def train_end_model(X, soft_labels, covered, X_valid=None, y_valid=None, name: s
     if X_valid is not None and y_valid is not None:
         y_valid = check_gold(y_valid, np.shape(soft_labels)[1] if np.ndim(soft_labels) == 2 else None, "y_valid")
         if X_valid.shape[0] != len(y_valid):
-            raise ValueError(f"X_valid has {X_valid.shape[0]} rows but y_valid has {len(y_valid)}")
+            raise DataFormatError(f"X_valid has {X_valid.shape[0]} rows but y_valid has {len(y_valid)}")
         keep = y_valid >= 0
         X_valid, y_valid = (_rows(X_valid, keep), np.asarray(y_valid)[keep]) if keep.any() else (None, None)
     else:
