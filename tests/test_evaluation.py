@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -129,3 +130,11 @@ def test_log_loss_and_ece_refuse_unknown_gold_and_bad_probabilities():
     with pytest.raises(ValueError, match="proba row 0 is not finite"):
         expected_calibration_error(np.array([[np.nan, 0.5]]), np.array([0]))
     assert log_loss(np.array([[0.2, 0.8]]), np.array([1.0])) == pytest.approx(-np.log(0.8))
+
+
+def test_check_gold_names_infinite_and_huge_floats():
+    from labelmill.evaluation import check_gold
+
+    for v in (np.inf, 1e30):  # they used to wrap around to -9223372036854775808
+        with pytest.raises(ValueError, match=re.escape(f"y_valid row 2 is {v!r}, not a class id")):
+            check_gold(np.array([0.0, 1.0, v]), 2, "y_valid")

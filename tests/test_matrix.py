@@ -442,12 +442,14 @@ def test_dataframe_columns_name_the_sources():
     assert LabelMatrix.from_dense(df).source_names == ("kw_free", "re_link")
     assert LabelMatrix.from_dense(pl.from_pandas(df)).source_names == ("kw_free", "re_link")
     assert LabelMatrix.from_dense(df, source_names=["a", "b"]).source_names == ("a", "b")
-    # so a model fitted on one frame reads another frame's columns by name
-    from labelmill.label_models import MajorityVote
+    # so a model fitted on one frame reads another frame's columns by name (by position,
+    # the heavier weight would go to the other source and row 0 would flip)
+    from labelmill.label_models import WeightedMajorityVote
 
-    m = MajorityVote().fit(LabelMatrix.from_dense(df))
+    m = WeightedMajorityVote(weights=[3.0, 1.0]).fit(LabelMatrix.from_dense(df))
     swapped = LabelMatrix.from_dense(df[["re_link", "kw_free"]])
     np.testing.assert_array_equal(m.predict_proba(swapped), m.predict_proba(LabelMatrix.from_dense(df)))
+    assert m.predict(swapped)[0] == 0
 
 
 def test_tuple_index_is_refused(L3):

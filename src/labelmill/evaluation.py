@@ -64,8 +64,10 @@ def check_gold(y_true, n_classes: int | None, name: str = "y_true") -> np.ndarra
         raise DataFormatError(f"{name} must be 1-D, got shape {y.shape}")
     if y.dtype.kind == "f":
         y = np.where(np.isnan(y), -1, y)
-        if (y != np.round(y)).any():
-            i = int(np.flatnonzero(y != np.round(y))[0])
+        # inf or 1e30 would wrap around in int64: they are no class ids either
+        bad = (y != np.round(y)) | (np.abs(y) > 2 ** 31)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
             raise DataFormatError(f"{name} row {i} is {y[i].item()!r}, not a class id")
     elif y.dtype.kind not in "iub" and len(y):
         raise DataFormatError(f"{name} must hold integer class ids (-1 = unknown), got dtype {y.dtype}")

@@ -149,7 +149,8 @@ class PropagationResult:
     proba : (N_fit, k) propagated probabilities, one row per fitted example
     label_model_proba : (N_fit, k) before propagation (uncovered rows at the class prior)
     covered : (N_fit,) bool
-    denoise_scores : (N_fit,) neighbourhood disagreement (NaN on uncovered rows)
+    denoise_scores : (N_fit,) neighbourhood disagreement (NaN on uncovered rows and on rows
+        with no graph neighbour)
     weights : (N_fit,) suggested training weights
     propagator : the fitted LabelPropagator (its graph spans the fitted rows, then valid)
     featurizer : the fitted featurizer

@@ -114,6 +114,9 @@ def test_filter_rows_from_denoising_scores(youtube):
     assert scores[dropped].min() >= scores[scored & ~dropped].max()
     with pytest.raises(DataFormatError, match="scores row 3 is infinite"):
         filter_rows(np.array([0.1, 0.2, 0.3, np.inf]), 0.1)
+    # NaN means "no score" only for (N,) scores; a NaN row of probabilities is broken
+    with pytest.raises(DataFormatError, match="probabilities row 0 is not finite"):
+        filter_rows(np.array([[np.nan, np.nan], [0.6, 0.4]]), 0.5)
     m = SoftLogisticRegression(C=1.0).fit(youtube.X_train, prop.proba_, sample_weight=f)
     assert _acc(m, youtube.X_test, youtube.y_test) >= 0.85
     with pytest.raises(DataFormatError, match=r"scores must be \(N,\) suspicion scores"):

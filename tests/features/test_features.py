@@ -142,3 +142,8 @@ def test_numeric_auto_columns_leave_out_identifiers():
     assert NumericFeaturizer(skip_id_columns=False).fit(ds.valid.examples).columns_ == ["question_id"]
     df = pd.DataFrame({"userId": [1, 2], "item-id": [3, 4], "paid": [1.0, 2.0], "width": [3, 4]})
     assert NumericFeaturizer().fit(df).columns_ == ["paid", "width"]
+    with pytest.raises(DataFormatError, match=r"identifiers left out: \['question_id'\]"):
+        NumericFeaturizer().fit(ds.valid.examples)
+    with pytest.raises(DataFormatError) as e:  # a text id is no number: nothing to suggest
+        NumericFeaturizer().fit(pd.DataFrame({"comment_id": ["a1", "b2"], "text": ["x", "y"]}))
+    assert "identifiers left out" not in str(e.value)

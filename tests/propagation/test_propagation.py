@@ -338,6 +338,24 @@ def test_graph_params_reach_the_approximate_search_and_typos_are_named():
     assert _ANN_PARAMS == set(inspect.signature(approximate_knn).parameters) - {"X", "k", "metric", "random_state",
                                                                                 "n_jobs"}
     X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
-    with pytest.raises(DataFormatError, match=r"unknown approximate-search parameter\(s\) \['n_prob'\]"):
-        LabelPropagator(graph_method="exact", graph_params={"n_prob": 3}).fit(X, np.full((60, 2), 0.5),
-                                                                             np.ones(60, bool))
+    P, cov = np.full((60, 2), 0.5), np.ones(60, bool)
+    for bad in ({"n_prob": 3}, {"n_jobs": 2}, {"k": 3}):  # the last two used to be a raw TypeError
+        with pytest.raises(DataFormatError, match=r"unknown approximate-search parameter\(s\)"):
+            LabelPropagator(graph_method="exact", graph_params=bad).fit(X, P, cov)
+
+
+def test_graph_params_choose_the_sparse_search(sms_tfidf):
+    pytest.importorskip("pynndescent")
+    pytest.importorskip("faiss")
+    _, X = sms_tfidf
+    X = X[:1500]
+    P, cov = np.full((1500, 2), 0.5), np.ones(1500, bool)
+    nnd = LabelPropagator(graph_method="approximate").fit(X, P, cov)
+    svd = LabelPropagator(graph_method="approximate", graph_params={"sparse_method": "svd"}).fit(X, P, cov)
+    exact = LabelPropagator(graph_method="exact").fit(X, P, cov)
+    assert nnd.graph_method_ == svd.graph_method_ == "approximate" and exact.graph_method_ == "exact"
+
+    def shared(W):  # share of the exact graph's edges a graph holds
+        return (exact.graph_.multiply(W) > 0).sum() / (exact.graph_ > 0).sum()
+
+    assert shared(nnd.graph_) > 0.85 and shared(svd.graph_) < shared(nnd.graph_) - 0.2

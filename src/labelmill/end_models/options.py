@@ -200,6 +200,9 @@ def filter_rows(scores, fraction: float) -> np.ndarray:
         raise ValueError(f"fraction must be in [0, 1), got {fraction!r}")
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim == 2:
+        bad = ~np.isfinite(s).all(axis=1)
+        if bad.any():  # NaN means "no score" only for (N,) scores; here it is a broken row
+            raise DataFormatError(f"probabilities row {int(np.flatnonzero(bad)[0])} is not finite")
         s = 1.0 - s.max(axis=1)
     elif s.ndim != 1:
         raise DataFormatError(f"scores must be (N,) suspicion scores or (N, k) probabilities, got shape {s.shape}")

@@ -15,6 +15,13 @@ from .base import Featurizer
 _ID_NAME = re.compile(r"(?:^|[_\-. ])[iI][dD]$|^[iI][dD]$|(?<=[a-z])(?:Id|ID)$")
 
 
+def _is_numeric_column(col: pd.Series, name) -> bool:
+    """Numbers, or numbers written as text (see `_numbers_as_text`)."""
+    if pd.api.types.is_numeric_dtype(col):
+        return True
+    return (col.dtype == object or pd.api.types.is_string_dtype(col)) and _numbers_as_text(col, name)
+
+
 class NumericFeaturizer(Featurizer):
     """Selected (default: all numeric, except ``exclude``) columns, optionally standardised.
 
@@ -72,9 +79,7 @@ class NumericFeaturizer(Featurizer):
                 continue
             if self.skip_id_columns and _ID_NAME.search(str(c)):
                 continue
-            if pd.api.types.is_numeric_dtype(df[c]):
-                cols.append(c)
-            elif (df[c].dtype == object or pd.api.types.is_string_dtype(df[c])) and _numbers_as_text(df[c], c):
+            if _is_numeric_column(df[c], c):
                 cols.append(c)
         return cols
 
@@ -100,7 +105,7 @@ class NumericFeaturizer(Featurizer):
             cols = self._auto_columns(df)
             if not cols:
                 skipped = [c for c in df.columns if self.skip_id_columns and _ID_NAME.search(str(c))
-                           and c not in self.exclude]
+                           and c not in self.exclude and _is_numeric_column(df[c], c)]
                 raise DataFormatError(f"numeric: the table has no numeric column to use; columns are "
                                       f"{list(df.columns)}" + (f" (identifiers left out: {skipped}; name them in "
                                                                f"columns= to use them)" if skipped else ""))

@@ -8,8 +8,7 @@ row. Approximate search, the ``ann`` extra, was chosen per kind of input by meas
 - sparse features (TF-IDF): NN-descent (pynndescent) on the sparse rows themselves.
   Reducing TF-IDF by truncated SVD for faiss is faster but loses neighbours, more so as
   N grows (of the exact 10: 0.72 at 50,330 rows and 0.38 at 201,320, against 0.95 and
-  0.98 for NN-descent; forced on youtube, its graph took the uncovered rows from 0.744 to
-  0.379 accuracy). ``sparse_method="svd"`` keeps that route on request.
+  0.98 for NN-descent). ``sparse_method="svd"`` keeps that route on request.
 """
 
 from __future__ import annotations
@@ -142,22 +141,25 @@ def _ann_index(Z: np.ndarray, index: str, metric: str, hnsw_m: int, ef_search: i
 
 
 def _pair_similarities(X, metric: str, idx: np.ndarray) -> np.ndarray:
-    """Exact similarities of every row of X to its listed neighbours ``idx`` (N, k), as
-    `exact_knn` gives them (cosine, or minus the Euclidean distance); (N, k) float32."""
-    n, k = idx.shape
+    """Exact similarities of every row of X to its listed neighbours ``idx`` (N, m), as
+    `exact_knn` computes them (cosine, or minus the Euclidean distance from row norms and
+    dot products); (N, m) float32."""
+    n, m = idx.shape
     Xs = _normalize(X) if metric == "cosine" else X
     Xs = sp.csr_matrix(Xs) if sp.issparse(Xs) else Xs
-    sims = np.empty((n, k), dtype=np.float32)
-    step = max(1, 2 ** 18 // max(k, 1))  # pairs per block: bounds the copies of sparse rows
+    sq = None if metric == "cosine" else _row_norms_sq(X).astype(np.float64)
+    sims = np.empty((n, m), dtype=np.float32)
+    # each pair copies two rows: size blocks by non-zeros, ~2^22 of them per side
+    per_row = max(1, (Xs.nnz if sp.issparse(Xs) else Xs.shape[1] * n) // max(n, 1))
+    step = max(1, 2 ** 22 // (m * per_row))
     for start in range(0, n, step):
         rows = np.arange(start, min(n, start + step))
-        a, b = Xs[np.repeat(rows, k)], Xs[idx[rows].ravel()]
-        if metric == "cosine":
-            s = a.multiply(b).sum(axis=1) if sp.issparse(a) else np.einsum("ij,ij->i", a, b)
-        else:
-            d = a - b
-            s = -np.sqrt(d.multiply(d).sum(axis=1) if sp.issparse(d) else np.einsum("ij,ij->i", d, d))
-        sims[rows] = np.asarray(s, dtype=np.float32).reshape(len(rows), k)
+        a, b = Xs[np.repeat(rows, m)], Xs[idx[rows].ravel()]
+        dot = np.asarray(a.multiply(b).sum(axis=1) if sp.issparse(a) else np.einsum("ij,ij->i", a, b),
+                         dtype=np.float64).ravel()
+        if metric != "cosine":
+            dot = -np.sqrt(np.maximum(sq[np.repeat(rows, m)] + sq[idx[rows].ravel()] - 2 * dot, 0))
+        sims[rows] = dot.astype(np.float32).reshape(len(rows), m)
     return sims
 
 
@@ -183,8 +185,9 @@ def _nndescent_knn(X, k: int, metric: str, random_state: int, candidates: int | 
 
     n = X.shape[0]
     m = min(n, 1 + max(k, int(candidates) if candidates is not None else 2 * k))
-    with warnings.catch_warnings():  # numba's and pynndescent's chatter about threads and compilation
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings():
+        # numba's notes on compilation and threads are not the user's business
+        warnings.filterwarnings("ignore", module=r"(numba|pynndescent)(\.|$)")
         index = pynndescent.NNDescent(sp.csr_matrix(X), metric=metric, n_neighbors=m, random_state=int(random_state),
                                       n_jobs=1, low_memory=True, verbose=False)
         I, _ = index.neighbor_graph
@@ -259,6 +262,23 @@ def approximate_knn(X, k: int, metric: str = "cosine", sparse_method: str = "nnd
     return I.astype(np.int64), sim.astype(np.float32)
 
 
+def resolve_method(method: str, n_rows: int) -> str:
+    """The search ``knn_graph(method=...)`` runs on ``n_rows`` rows: "auto" is exact up to
+    EXACT_MAX_ROWS rows, approximate beyond; other values are returned as given."""
+    if method == "auto":
+        return "exact" if n_rows <= EXACT_MAX_ROWS else "approximate"
+    return method
+
+
+def check_ann_params(params: dict) -> None:
+    """Raise DataFormatError naming any key `approximate_knn` does not take as a parameter
+    of the search (``k``, ``metric``, ``random_state`` and ``n_jobs`` are set elsewhere)."""
+    unknown = set(params) - _ANN_PARAMS
+    if unknown:
+        raise DataFormatError(f"unknown approximate-search parameter(s) {sorted(unknown)}; "
+                              f"approximate_knn takes {sorted(_ANN_PARAMS)}")
+
+
 _ANN_PARAMS = {"sparse_method", "nndescent_candidates", "svd_components", "index", "n_lists", "n_probe", "hnsw_m",
                "ef_search"}
 
@@ -290,12 +310,8 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto", weig
         raise DataFormatError(f"unknown metric {metric!r}; choose one of {METRICS}")
     if not 1 <= int(k) < n:
         raise DataFormatError(f"k={k} neighbours needs 1 <= k < N, and there are N={n} rows")
-    unknown = set(ann_params) - _ANN_PARAMS
-    if unknown:
-        raise DataFormatError(f"unknown approximate-search parameter(s) {sorted(unknown)}; "
-                              f"approximate_knn takes {sorted(_ANN_PARAMS)}")
-    if method == "auto":
-        method = "exact" if n <= EXACT_MAX_ROWS else "approximate"
+    check_ann_params(ann_params)
+    method = resolve_method(method, n)
     if method == "exact":
         idx, sim = exact_knn(X, int(k), metric)
     elif method == "approximate":

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from ..errors import DataFormatError
 from .abstain_prior import abstain_posterior
 from .denoise import disagreement_scores, neighbourhood_distribution, worst_rows
-from .graph import EXACT_MAX_ROWS, check_features, knn_graph
+from .graph import check_ann_params, check_features, knn_graph, resolve_method
 from .spreading import confidence_anchor, normalized_graph, scores_to_proba, spread
 
 DENOISE_MODES = (None, "correct", "weight")
@@ -23,7 +23,8 @@ class LabelPropagator:
     metric : "cosine" or "euclidean"
     graph_method : "auto", "exact" or "approximate" (see `knn_graph`)
     graph_params : dict of parameters of the approximate search (`approximate_knn`), e.g.
-        ``{"nndescent_candidates": 40}`` or ``{"index": "hnsw"}``; None = its defaults
+        ``{"nndescent_candidates": 40}`` or ``{"index": "hnsw"}``; None = its defaults.
+        Used only when the search is approximate (keys are checked always)
     alpha : spreading strength in [0, 1); 0 keeps the label model's labels on covered rows
     anchor : "confidence" (covered rows anchored by the label model's margin) or "uniform"
     uncovered_seed : what uncovered rows start from: "abstain" (P(y | every source
@@ -36,7 +37,9 @@ class LabelPropagator:
     denoise_fraction : fraction of the scored covered rows (those with a neighbour) corrected
         when denoise="correct"
     tol, max_iter : stopping rule of the spreading iteration
-    random_state, n_jobs : for the approximate graph
+    random_state : for the approximate graph
+    n_jobs : threads of faiss's approximate search (dense features; NN-descent for sparse
+        features runs on one thread)
 
     Attributes (after ``fit``)
     --------------------------
@@ -107,8 +110,8 @@ class LabelPropagator:
             X = check_features(X, n_rows=n)
             if n > 1 and self.n_neighbors >= n:
                 raise DataFormatError(f"n_neighbors={self.n_neighbors} must be smaller than the number of rows ({n})")
-            self.graph_method_ = self.graph_method if self.graph_method != "auto" else \
-                ("exact" if n <= EXACT_MAX_ROWS else "approximate")
+            check_ann_params(self.graph_params or {})
+            self.graph_method_ = resolve_method(self.graph_method, n)
             self.graph_ = knn_graph(X, k=self.n_neighbors, metric=self.metric, method=self.graph_method_,
                                     random_state=self.random_state, n_jobs=self.n_jobs, **(self.graph_params or {}))
         else:
