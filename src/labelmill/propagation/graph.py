@@ -6,9 +6,9 @@ row. Approximate search, the ``ann`` extra, was chosen per kind of input by meas
 
 - dense features (embeddings): faiss, IVF or HNSW for large N;
 - sparse features (TF-IDF): NN-descent (pynndescent) on the sparse rows themselves.
-  Reducing TF-IDF by truncated SVD for faiss is faster but loses neighbours, more so as
-  N grows (of the exact 10: 0.72 at 50,330 rows and 0.38 at 201,320, against 0.95 and
-  0.98 for NN-descent). ``sparse_method="svd"`` keeps that route on request.
+  Reducing TF-IDF by truncated SVD for faiss loses neighbours, more so as N grows (of
+  the exact 10: 0.64 found at 50,330 rows and 0.24 at 201,320, against 0.95 and 0.98 for
+  NN-descent). ``sparse_method="svd"`` keeps that route on request.
 """
 
 from __future__ import annotations
