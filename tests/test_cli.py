@@ -257,6 +257,43 @@ def test_a_terminal_sees_the_stage_under_way(tmp_path, monkeypatch):
     assert "20/20" in shown
 
 
+def test_a_stage_without_steps_does_not_show_the_previous_count(monkeypatch):
+    """A stage that counts nothing gets its own line: the teacher's "14/14" used to stay on
+    the propagation line, with its clock stopped, so the run looked stuck."""
+    import io
+
+    from rich.console import Console
+
+    import labelmill.cli as cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=screen, force_terminal=True, width=120))
+    with cli._stage_display() as stage:
+        stage("choosing the teacher", 14, 14)
+        stage("propagating the labels over a kNN graph", None, None)
+        stage("propagating the labels over a kNN graph", None, None)
+    lines = [ln for ln in screen.getvalue().replace("\r", "\n").splitlines() if "propagating" in ln]
+    assert lines and not any("14/14" in ln for ln in lines)
+
+
+def test_a_log_file_gets_one_line_per_stage(tmp_path, monkeypatch):
+    """Output redirected to a file: no redrawn status line, but each stage once on stderr."""
+    import io
+
+    from rich.console import Console
+
+    import labelmill.cli as cli
+
+    log = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=io.StringIO(), force_terminal=False))
+    monkeypatch.setattr(cli, "err_console", Console(file=log, force_terminal=False, width=200))
+    r = invoke("run", "--demo", "--end-model", "logreg", "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    stages = [ln.split("] ", 1)[1] for ln in log.getvalue().splitlines()]
+    assert stages[0].startswith("fitting the label model") and "choosing the teacher (11 candidates)" in stages
+    assert any(s.startswith("training the end model") for s in stages) and len(stages) == len(set(stages))
+
+
 @pytest.mark.parametrize("args, fragments", [
     (["--param", "abstain=bogus", "--label-model", "dawid_skene"], ["--param", "abstain must be 'ignore' or 'model'"]),
     (["--param", "smoothing=-1", "--label-model", "dawid_skene"], ["--param", "smoothing must be a number >= 0"]),

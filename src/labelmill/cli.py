@@ -30,18 +30,33 @@ err_console = Console(stderr=True)
 def _stage_display():
     """A transient spinner line naming the pipeline stage under way, with a bar where the
     stage counts its steps; yields the ``progress(desc, done, total)`` function that
-    `pipeline.run` reports to."""
+    `pipeline.run` reports to. Each stage gets its own line and clock. When the console is
+    not a terminal (a log file), each stage is one line on stderr instead, with the
+    seconds since the run started."""
+    import time
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    if not console.is_terminal:  # a log file gets the tables, not a redrawn status line
-        yield lambda desc, done, total: None
+    if not console.is_terminal:  # a log file gets a line per stage, not a redrawn status line
+        start, seen = time.monotonic(), set()
+
+        def log_stage(desc, done, total):
+            if desc not in seen:
+                seen.add(desc)
+                err_console.print(f"[{time.monotonic() - start:6.0f} s] {desc}", highlight=False, markup=False)
+
+        yield log_stage
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as display:
-        task = display.add_task("starting", total=None)
+        current = {"desc": None, "task": None}
 
         def stage(desc, done, total):
-            display.update(task, description=desc, completed=done or 0, total=total)
+            if desc != current["desc"]:  # a new stage: a fresh task, so no count or clock carries over
+                if current["task"] is not None:
+                    display.remove_task(current["task"])
+                current["desc"], current["task"] = desc, display.add_task(desc, total=total)
+            display.update(current["task"], completed=done or 0, total=total)
 
         yield stage
 

@@ -359,3 +359,20 @@ def test_graph_params_choose_the_sparse_search(sms_tfidf):
         return (exact.graph_.multiply(W) > 0).sum() / (exact.graph_ > 0).sum()
 
     assert shared(nnd.graph_) > 0.85 and shared(svd.graph_) < shared(nnd.graph_) - 0.2
+
+
+def test_ctrl_c_during_nn_descent_is_raised_when_it_returns():
+    """numba cleared (or turned into a SystemError) the KeyboardInterrupt of a Ctrl-C during
+    NN-descent, so the run went on. The interrupt is now held and raised after the call."""
+    import os
+    import signal
+
+    from labelmill.propagation.graph import _interrupts_held
+
+    finished = False
+    with pytest.raises(KeyboardInterrupt):
+        with _interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            sum(range(100_000))  # the handler runs here: noted, not raised
+            finished = True
+    assert finished and signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -13,6 +13,10 @@ row. Approximate search, the ``ann`` extra, was chosen per kind of input by meas
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -163,6 +167,38 @@ def _pair_similarities(X, metric: str, idx: np.ndarray) -> np.ndarray:
     return sims
 
 
+@contextmanager
+def _interrupts_held():
+    """Ctrl-C (and SIGTERM, when it is mapped to KeyboardInterrupt as the CLI does) raised
+    as KeyboardInterrupt once the block ends, not inside it.
+
+    numba's compiled code lets the interpreter run signal handlers mid-call and then
+    clears the KeyboardInterrupt they raise, or reports it as a SystemError: a Ctrl-C
+    during NN-descent was lost (the run went on) or ended in a traceback. Here the first
+    signal is noted and raised after the call returns; a second one is raised at once.
+    Outside the main thread (where handlers cannot be set) the block runs as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+
+    def note(signum, frame):
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+
+    nums = [signal.SIGINT] + ([signal.SIGTERM] if signal.getsignal(signal.SIGTERM) is signal.default_int_handler
+                              else [])
+    previous = {n: signal.signal(n, note) for n in nums}
+    try:
+        yield
+    finally:
+        for n, handler in previous.items():
+            signal.signal(n, handler)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _nndescent_knn(X, k: int, metric: str, random_state: int, candidates: int | None = None):
     """k nearest neighbours of sparse rows by NN-descent (pynndescent), itself excluded.
 
@@ -188,8 +224,9 @@ def _nndescent_knn(X, k: int, metric: str, random_state: int, candidates: int | 
     with warnings.catch_warnings():
         # numba's notes on compilation and threads are not the user's business
         warnings.filterwarnings("ignore", module=r"(numba|pynndescent)(\.|$)")
-        index = pynndescent.NNDescent(sp.csr_matrix(X), metric=metric, n_neighbors=m, random_state=int(random_state),
-                                      n_jobs=1, low_memory=True, verbose=False)
+        with _interrupts_held():
+            index = pynndescent.NNDescent(sp.csr_matrix(X), metric=metric, n_neighbors=m,
+                                          random_state=int(random_state), n_jobs=1, low_memory=True, verbose=False)
         I, _ = index.neighbor_graph
     I = np.asarray(I, dtype=np.int64)
     sim = _pair_similarities(X, metric, np.where(I < 0, 0, I))
