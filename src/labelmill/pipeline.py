@@ -5,14 +5,13 @@ Only wiring lives here; each stage does its own job in its own package.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._io import is_temp_file, output_batch, write_json_atomic, write_parquet_atomic
+from ._io import output_batch, write_json_atomic, write_parquet_atomic
 from .datasets.wrench import Dataset, Split
 from .evaluation import classification_metrics
 from .label_models import LABEL_MODELS, AutoLabelModel, LabelModel, break_ties, make_label_model
@@ -400,21 +399,15 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
 
 def _remove_stale_model(folder: Path) -> bool:
     """Delete ``folder`` if it holds an end model saved by an earlier run into the same
-    out_dir: metrics.json now describes a run without one, and `predict` would otherwise
-    quietly use the old model. Anything else in the folder's place is left alone.
-    Returns True if it deleted the folder."""
+    out_dir (`saved.is_model_folder`; an interrupted save's temporary files go too):
+    metrics.json now describes a run without one, and `predict` would otherwise quietly
+    use the old model. Anything else in the folder's place is left alone. Returns True if
+    it deleted the folder."""
     import shutil
 
-    meta = folder / "meta.json"
-    if not meta.is_file():
-        return False
-    try:
-        is_model = str(json.loads(meta.read_text(encoding="utf-8")).get("format", "")).startswith("labelmill")
-    except (ValueError, AttributeError, OSError):
-        return False
-    # (an interrupted save may have left its temporary files: they go too)
-    names = {p.name for p in folder.iterdir() if not is_temp_file(p.name)}
-    if not is_model or not names <= {"meta.json", "model.pkl"}:
+    from .end_models.saved import is_model_folder
+
+    if not is_model_folder(folder):
         return False
     shutil.rmtree(folder)
     return True

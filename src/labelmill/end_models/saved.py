@@ -96,6 +96,23 @@ def _as_pandas(table) -> pd.DataFrame:
                           f"got {type(table).__name__}")
 
 
+def is_model_folder(path) -> bool:
+    """True if ``path`` holds a model folder some labelmill version saved (its meta.json
+    names a labelmill format) and nothing else but an interrupted save's temporary files."""
+    from .._io import is_temp_file
+
+    path = Path(path)
+    meta = path / "meta.json"
+    if not meta.is_file():
+        return False
+    try:
+        is_model = str(json.loads(meta.read_text(encoding="utf-8")).get("format", "")).startswith("labelmill")
+    except (ValueError, AttributeError, OSError):
+        return False
+    names = {p.name for p in path.iterdir() if not is_temp_file(p.name)}
+    return is_model and names <= {"meta.json", "model.pkl"}
+
+
 def load_end_model(path) -> SavedEndModel:
     """Load a folder written by `save_end_model`; refuses other formats and versions."""
     path = Path(path)
