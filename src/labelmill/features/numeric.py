@@ -77,11 +77,15 @@ class NumericFeaturizer(Featurizer):
         for c in df.columns:
             if c in self.exclude or pd.api.types.is_bool_dtype(df[c]):
                 continue
-            if self.skip_id_columns and _ID_NAME.search(str(c)):
+            if self._is_identifier(c):
                 continue
             if _is_numeric_column(df[c], c):
                 cols.append(c)
         return cols
+
+    def _is_identifier(self, column) -> bool:
+        """A column left out for its identifier-like name (with ``skip_id_columns``)."""
+        return bool(self.skip_id_columns and _ID_NAME.search(str(column)))
 
     def _matrix(self, df: pd.DataFrame) -> np.ndarray:
         self._check_columns(df)
@@ -104,8 +108,8 @@ class NumericFeaturizer(Featurizer):
         if self.columns is None:
             cols = self._auto_columns(df)
             if not cols:
-                skipped = [c for c in df.columns if self.skip_id_columns and _ID_NAME.search(str(c))
-                           and c not in self.exclude and _is_numeric_column(df[c], c)]
+                skipped = [c for c in df.columns if c not in self.exclude and self._is_identifier(c)
+                           and _is_numeric_column(df[c], c)]
                 raise DataFormatError(f"numeric: the table has no numeric column to use; columns are "
                                       f"{list(df.columns)}" + (f" (identifiers left out: {skipped}; name them in "
                                                                f"columns= to use them)" if skipped else ""))
