@@ -13,6 +13,7 @@ row. Approximate search, the ``ann`` extra, was chosen per kind of input by meas
 
 from __future__ import annotations
 
+import inspect
 import signal
 import threading
 from contextlib import contextmanager
@@ -316,8 +317,8 @@ def check_ann_params(params: dict) -> None:
                               f"approximate_knn takes {sorted(_ANN_PARAMS)}")
 
 
-_ANN_PARAMS = {"sparse_method", "nndescent_candidates", "svd_components", "index", "n_lists", "n_probe", "hnsw_m",
-               "ef_search"}
+#: the parameters of the search itself, as `approximate_knn` names them
+_ANN_PARAMS = set(inspect.signature(approximate_knn).parameters) - {"X", "k", "metric", "random_state", "n_jobs"}
 
 
 def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto", weight: str = "similarity",
