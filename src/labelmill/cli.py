@@ -293,19 +293,27 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         console.print(f"note: {info['valid_ignored']}, which cannot rank label models; auto chose by held-out "
                       f"source agreement")
     if result.metrics["splits"]:
-        console.print(metrics_table("label quality", result.metrics["splits"]))
+        in_sample = " (valid chose the label model: its valid scores are in-sample; test is held out)" \
+            if info.get("selection") == "valid" else ""
+        console.print(metrics_table(f"label quality{in_sample}", result.metrics["splits"]))
     else:
         console.print("no split with gold labels: nothing to score")
     if "train_labels" in result.metrics:
         tl = result.metrics["train_labels"]
         rows = {}
-        for when in ("before", "after"):
-            rows[f"{when}: all rows"] = tl[when]
-            rows[f"{when}: covered"] = tl[when]["covered"]
-            rows[f"{when}: uncovered"] = tl[when]["uncovered"]
+        names = {"before": f"label model {result.metrics['label_model']}",
+                 "teacher_labels": f"teacher {tl['teacher']['name']}", "after": "after propagation"}
+        for when in ("before", "teacher_labels", "after"):
+            if when in tl:
+                rows[f"{names[when]}: all rows"] = tl[when]
+                rows[f"{names[when]}: covered"] = tl[when]["covered"]
+                rows[f"{names[when]}: uncovered"] = tl[when]["uncovered"]
         fill = tl["propagator"]["uncovered_fill"]["chosen"]
         console.print(metrics_table(f"train labels before / after propagation ({tl['featurizer']['name']}; "
                                     f"uncovered rows filled by {fill})", rows))
+        if "teacher_labels" in tl:
+            console.print(f"propagation started from the labels of the teacher {tl['teacher']['name']} (chosen on "
+                          f"valid), not from the label model's: the teacher rows show what the switch gained")
     if "end_model" in result.metrics:
         em = result.metrics["end_model"]
         t = em["teacher"]
@@ -313,7 +321,9 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
         method = em["calibrated_by"]["method"]
         calibration = f"calibration {method}" if method else \
             f"not calibrated: {em['calibrated_by'].get('skipped', 'no valid gold')}"
-        title = f"end model {em['name']} ({calibration}{taught})"
+        tuned = ("; valid chose its settings" + (" and calibrated it" if method else "")
+                 + ": valid scores are in-sample") if "valid" in em["splits"] else ""
+        title = f"end model {em['name']} ({calibration}{taught}{tuned})"
         if em["splits"]:
             console.print(metrics_table(title, em["splits"]))
         else:
@@ -385,7 +395,9 @@ def compare(data_dir, demo, as_json, seed):
     if not scored:
         console.print(f"{ds.name}: no split with gold labels: nothing to score")
     if "selected" in results.get("auto", {}):
-        console.print(f"auto chose {results['auto']['selected']}")
+        console.print(f"auto chose {results['auto']['selected']}"
+                      + (" on valid, so auto's valid row is in-sample; compare on test"
+                         if results["auto"].get("selection") == "valid" else ""))
 
 
 def _register_stage_commands():

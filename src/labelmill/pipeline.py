@@ -117,26 +117,35 @@ def labels_table(parts: list[Split], model: LabelModel, n_classes: int) -> pd.Da
     return pd.concat(frames, ignore_index=True)
 
 
-def _label_summary(gold, proba, n_classes, coverage) -> dict:
+def _label_summary(gold, pred, proba, n_classes, coverage) -> dict:
     """accuracy, macro_f1, coverage, n on the rows with gold (NaN metrics when none)."""
-    m = classification_metrics(gold, proba.argmax(axis=1), proba, n_classes, coverage=coverage)
+    m = classification_metrics(gold, pred, proba, n_classes, coverage=coverage)
     return {key: m[key] for key in ("accuracy", "macro_f1", "coverage", "n")}
 
 
-def train_label_metrics(gold, before, after, covered, n_classes) -> dict:
+def train_label_metrics(gold, before, after, covered, n_classes, teacher=None, random_state=0) -> dict:
     """The ``train_labels`` section of metrics.json.
 
     ``before``: label-model probabilities with uncovered rows at the class prior;
-    ``after``: propagated probabilities. Each holds accuracy, macro_f1, coverage, n over all
-    rows with gold, and the same over the originally ``covered`` and ``uncovered`` rows.
+    ``after``: propagated probabilities; ``teacher``: optional, the probabilities of the
+    label model propagation started from, when that is not the label model (see
+    `choose_label_teacher`), scored as ``teacher_labels``. Each holds accuracy, macro_f1, coverage, n over all rows with
+    gold, and the same over the originally ``covered`` and ``uncovered`` rows. Labels are
+    the argmax with ties broken as labels.parquet breaks them (`break_ties` over all rows
+    with ``random_state``), so the figures are those of the labels written.
     """
     gold = np.asarray(gold)
     out = {}
-    for name, proba, cov in (("before", before, float(covered.mean())), ("after", after, 1.0)):
-        section = _label_summary(gold, proba, n_classes, cov)
+    parts = [("before", before, float(covered.mean())), ("teacher_labels", teacher, float(covered.mean())),
+             ("after", after, 1.0)]
+    for name, proba, cov in parts:
+        if proba is None:
+            continue
+        pred = break_ties(proba, random_state)
+        section = _label_summary(gold, pred, proba, n_classes, cov)
         for part, mask in (("covered", covered), ("uncovered", ~covered)):
-            section[part] = _label_summary(gold[mask], proba[mask], n_classes, 1.0 if part == "covered" else
-                                           (0.0 if name == "before" else 1.0))
+            section[part] = _label_summary(gold[mask], pred[mask], proba[mask], n_classes,
+                                           1.0 if part == "covered" else (1.0 if name == "after" else 0.0))
         out[name] = section
     return out
 
@@ -286,8 +295,11 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
 
     With ``propagate_labels`` the label model's probabilities are spread over a kNN graph
     of ``featurizer`` features (see `propagate`); labels.parquet then holds the propagated
-    labels plus ``covered``, ``denoise_score`` and ``weight``, and metrics.json gains a
-    ``train_labels`` section (see `train_label_metrics`).
+    labels plus ``covered``, ``denoise_score`` (the neighbourhood's disagreement with the
+    row's label before propagation), ``corrected`` (True where ``denoise="correct"``
+    replaced that label) and ``weight``, and metrics.json gains a ``train_labels`` section
+    (see `train_label_metrics`; ``teacher_labels`` in it scores the labels propagation
+    started from when the teacher is not the label model).
 
     With ``end_model`` ("logreg" or "mlp") a classifier is trained on the (propagated)
     probabilistic labels of the fitted rows and scored on valid and test (see
@@ -335,6 +347,9 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
             else [float(x) for x in model.accuracy_],
         },
     }
+    basis = getattr(getattr(model, "best_model_", model), "accuracy_basis_", None)
+    if basis is not None:  # which of those accuracies are stand-ins or clipped
+        metrics["label_model_info"]["source_accuracy_basis"] = [str(b) for b in basis]
     if isinstance(model, AutoLabelModel):
         metrics["label_model_info"]["selected"] = model.best_name_
         metrics["label_model_info"]["selection"] = model.selection_
@@ -357,8 +372,13 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
                          progress=progress, n_jobs=n_jobs, **(propagation_params or {}))
         extra["propagation"] = prop
         gold = np.concatenate([s.gold for s in parts])
-        before = model.predict_proba(_stack_votes(parts))
-        metrics["train_labels"] = train_label_metrics(gold, before, prop.proba, prop.covered, ds.n_classes)
+        votes = _stack_votes(parts)
+        before = model.predict_proba(votes)
+        # the teacher's labels are propagation's starting point: scored apart, so that a
+        # better teacher is not read as propagation's work
+        taught = prop.label_model_proba if teacher_info["switched"] else None
+        metrics["train_labels"] = train_label_metrics(gold, before, prop.proba, prop.covered, ds.n_classes,
+                                                      teacher=taught, random_state=random_state)
         metrics["train_labels"]["featurizer"] = prop.featurizer.spec()
         metrics["train_labels"]["teacher"] = teacher_info
         p = prop.propagator
@@ -374,6 +394,7 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
         labels["label"] = break_ties(prop.proba, random_state).astype(np.int64)
         labels["covered"] = prop.covered
         labels["denoise_score"] = prop.denoise_scores
+        labels["corrected"] = p.corrected_[:len(prop.covered)]
         labels["weight"] = prop.weights
     if end_model:
         extra["end_model"] = _run_end_model(ds, teacher_model, parts, extra.get("propagation"), fitted_featurizer,
@@ -581,7 +602,9 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
 
 
 def compare(ds: Dataset, names=None, random_state: int = 0) -> dict:
-    """Every label model side by side: ``{name: {"valid": M, "test": M}}``."""
+    """Every label model side by side: ``{name: {"valid": M, "test": M}}``; auto's entry
+    adds ``selected`` (the model it chose) and ``selection`` (how: "valid",
+    "held_out_sources" or "fallback")."""
     names = list(names or LABEL_MODELS)
     results = {}
     for name in names:
@@ -589,4 +612,5 @@ def compare(ds: Dataset, names=None, random_state: int = 0) -> dict:
         results[name] = evaluate_splits(ds, model)
         if isinstance(model, AutoLabelModel):
             results[name]["selected"] = model.best_name_
+            results[name]["selection"] = model.selection_
     return results

@@ -99,3 +99,28 @@ def test_sms_propagation_spreads_the_teachers_labels():
     assert tl["before"]["accuracy"] == pytest.approx((ds.train.gold == 0).mean(), abs=0.01)
     assert tl["after"]["accuracy"] >= tl["before"]["accuracy"] + 0.05
     assert tl["after"]["uncovered"]["accuracy"] >= tl["before"]["uncovered"]["accuracy"] + 0.03
+    # the teacher's own labels are scored apart: on covered rows propagation keeps them
+    # (keep_covered, no denoising), so the gain there is the teacher's, not propagation's
+    taught = tl["teacher_labels"]
+    assert taught["covered"]["accuracy"] == pytest.approx(tl["after"]["covered"]["accuracy"])
+    assert taught["covered"]["accuracy"] >= tl["before"]["covered"]["accuracy"] + 0.05
+    assert taught["coverage"] == tl["before"]["coverage"] < 1.0
+    covered = r.labels["covered"].to_numpy()
+    teacher_pred = r.extra["propagation"].label_model_proba.argmax(axis=1)
+    gold = ds.train.gold
+    assert taught["covered"]["accuracy"] == pytest.approx((teacher_pred == gold)[covered].mean())
+
+
+def test_cli_names_the_teacher_and_in_sample_scores(tmp_path):
+    from click.testing import CliRunner
+
+    from labelmill.cli import main
+
+    res = CliRunner().invoke(main, ["run", str(DATA / "sms"), "--propagate", "--out", str(tmp_path)],
+                             terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "valid chose the label model: its valid scores are in-sample" in res.output
+    assert "propagation started from the labels of the teacher moments (chosen on valid)" in res.output
+    for row in ("label model auto: covered", "teacher moments: covered", "after propagation: covered"):
+        assert row in res.output
+    assert json.loads((tmp_path / "metrics.json").read_text())["train_labels"]["teacher_labels"]["n"] == 4571

@@ -214,7 +214,8 @@ def test_cli_propagate_with_denoise_correct(tmp_path):
     assert tl["propagator"]["denoise"] == "correct" and tl["propagator"]["n_neighbors"] == 5
     assert tl["after"]["coverage"] == 1.0 and tl["after"]["n"] == 1586
     labels = pd.read_parquet(out / "labels.parquet")
-    assert list(labels.columns) == ["id", "split", "prob_0", "prob_1", "label", "covered", "denoise_score", "weight"]
+    assert list(labels.columns) == ["id", "split", "prob_0", "prob_1", "label", "covered", "denoise_score",
+                                    "corrected", "weight"]
     assert len(labels) == 1586 and (labels.split == "train").all()
     ds = load_demo()
     np.testing.assert_array_equal(labels.covered, ds.train.L.covered())
@@ -229,6 +230,7 @@ def test_cli_propagate_with_denoise_correct(tmp_path):
     P = labels[["prob_0", "prob_1"]].to_numpy()
     corrected = scored & (np.abs(P - np.nan_to_num(score)[:, None]).min(axis=1) < 1e-12)
     assert tl["propagator"]["denoise_fraction"] == 0.2 and corrected.sum() == tl["propagator"]["n_corrected"]
+    np.testing.assert_array_equal(labels.corrected.to_numpy(), corrected)  # the rows relabelled are named
     # the fraction is of the scored rows of the whole graph (train + valid), so of train's
     # roughly
     assert abs(corrected.sum() - 0.2 * scored.sum()) <= 0.05 * scored.sum()

@@ -73,7 +73,14 @@ class WeightedMajorityVote(LabelModel):
     Attributes
     ----------
     weights_ : ndarray (M,)
-    accuracy_ : ndarray (M,), estimated P(vote correct | source votes)
+    accuracy_ : ndarray (M,), estimated P(vote correct | source votes), clipped to
+        [1/k + 0.001, 0.99]
+    accuracy_basis_ : ndarray (M,) of str, what each accuracy rests on: "triplets" (the
+        triplet method), "agreement" (``estimator="agreement"``), "prior" (no usable
+        triplet: the source co-votes on too few rows, so ``prior_accuracy`` stands in),
+        "cap" or "floor" (the estimate hit 0.99 or 1/k and was clipped: the source looks
+        near perfect or no better than chance, but how much so is not known), "given"
+        (``weights`` given; accuracies NaN)
     class_balance_ : ndarray (k,)
     """
 
@@ -100,17 +107,24 @@ class WeightedMajorityVote(LabelModel):
                 j = int(np.flatnonzero(~np.isfinite(w))[0])
                 raise ValueError(f"weights must be finite; source {L.source_names[j]!r} has {w[j]}")
             self.weights_, self.accuracy_ = w, np.full(m, np.nan)
+            self.accuracy_basis_ = np.full(m, "given", dtype=object)
             return
         if self.estimator == "triplet":
             from .triplets import triplet_accuracies
 
-            acc, _ = triplet_accuracies(L, prior_accuracy=self.prior_accuracy)
+            acc, n_triplets = triplet_accuracies(L, prior_accuracy=self.prior_accuracy)
+            basis = np.where(n_triplets > 0, "triplets", "prior").astype(object)
         elif self.estimator == "agreement":
             acc = self._loo_agreement(L, np.log(self.class_balance_))
+            basis = np.full(m, "agreement", dtype=object)
         else:
             raise ValueError(f"estimator must be 'triplet' or 'agreement', got {self.estimator!r}")
-        acc = np.clip(acc, 1.0 / k + 1e-3, 0.99)
+        low, high = 1.0 / k + 1e-3, 0.99
+        basis[(acc >= high) & (basis != "prior")] = "cap"
+        basis[(acc <= low) & (basis != "prior")] = "floor"
+        acc = np.clip(acc, low, high)
         self.accuracy_ = acc
+        self.accuracy_basis_ = basis
         self.weights_ = np.log(acc * (k - 1) / (1 - acc))
 
     def _loo_agreement(self, L, log_prior):

@@ -35,7 +35,10 @@ def lf_summary(L, lfs_or_names=None, y=None, label_model=None, errors=None) -> p
     lfs_or_names : sequence of LFs or names to use as the index (default: L.source_names)
     y : array-like (N,) gold labels, -1 = unknown; adds ``correct``, ``incorrect`` and
         ``emp_acc`` (accuracy on rows with known gold where the LF votes)
-    label_model : a fitted label model with ``accuracy_`` (M,); adds ``est_acc``
+    label_model : a fitted label model with ``accuracy_`` (M,); adds ``est_acc``, and
+        ``est_basis`` when the model says what each estimate rests on (``accuracy_basis_``
+        of WeightedMajorityVote, also through ``auto``: "triplets", or "prior", "cap",
+        "floor" for a stand-in or clipped value that says little about the LF)
     errors : dict name -> count of failures (default: ``L.report.errors`` if present);
         adds ``errors``
 
@@ -85,6 +88,9 @@ def lf_summary(L, lfs_or_names=None, y=None, label_model=None, errors=None) -> p
         if acc.shape != (m,):
             raise InvalidVotesError(f"label model accuracy_ has shape {acc.shape}, expected ({m},)")
         df["est_acc"] = acc
+        basis = getattr(getattr(label_model, "best_model_", label_model), "accuracy_basis_", None)
+        if basis is not None and len(basis) == m:
+            df["est_basis"] = list(basis)
     if errors is None:
         rep = getattr(L, "report", None)
         errors = rep.errors if rep is not None else None
