@@ -65,3 +65,17 @@ def test_train_label_accuracy_is_that_of_the_written_labels():
     assert after["accuracy"] == pytest.approx((label == gold).mean())
     assert after["covered"]["accuracy"] == pytest.approx((label == gold)[covered].mean())
     assert after["uncovered"]["accuracy"] == pytest.approx((label == gold)[~covered].mean())
+
+
+def test_a_table_with_nan_says_what_nan_means():
+    from rich.console import Console
+
+    from labelmill.cli import metrics_table
+
+    def text(rows):
+        console = Console(width=200, record=True)
+        console.print(metrics_table("t", rows))
+        return console.export_text()
+
+    assert "nan: undefined here" in text({"uncovered": {"accuracy": float("nan"), "n": 0}})
+    assert "nan" not in text({"all": {"accuracy": 0.5, "n": 4}})

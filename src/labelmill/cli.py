@@ -192,6 +192,10 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
         table.add_column(c, justify="right")
     for name, r in rows.items():
         table.add_row(name, *[_fmt(r.get(c)) for c in cols])
+    if any(isinstance(r.get(c), float) and r[c] != r[c] for r in rows.values() for c in cols):
+        table.caption = ("nan: undefined here (no row with gold; or f1 with class 1 in neither gold nor "
+                         "predictions)")
+        table.caption_justify = "left"
     return table
 
 
