@@ -296,7 +296,7 @@ def test_a_log_file_gets_one_line_per_stage(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, fragments", [
     (["--param", "abstain=bogus", "--label-model", "dawid_skene"], ["--param", "abstain must be 'ignore' or 'model'"]),
-    (["--param", "smoothing=-1", "--label-model", "dawid_skene"], ["--param", "smoothing must be a number >= 0"]),
+    (["--param", "smoothing=-1", "--label-model", "dawid_skene"], ["--param", "smoothing must be >= 0 (a real number)"]),
     (["--param", "lr=abc", "--label-model", "moments"], ["--param", "lr=abc"]),
     (["--seed", "-1"], ["--seed"]),
     (["--seed", str(2 ** 32)], ["--seed"]),

@@ -78,6 +78,57 @@ def check_X(X, name: str = "X"):
     return X
 
 
+def feature_names_of(X):
+    """The column names of a DataFrame-like X as an object array when all are strings
+    (as scikit-learn records them), else None (numpy, sparse, integer column names)."""
+    if sp.issparse(X):
+        return None
+    columns = getattr(X, "columns", None)
+    if columns is None or getattr(X, "ndim", 2) != 2:
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    if len(names) == 0 or not all(isinstance(c, str) for c in names):
+        return None
+    return names
+
+
+def set_feature_names(model, X) -> None:
+    """At fit: record ``feature_names_in_`` for a DataFrame X with string column names,
+    and forget names recorded by an earlier fit otherwise."""
+    names = feature_names_of(X)
+    if names is not None:
+        model.feature_names_in_ = names
+    elif hasattr(model, "feature_names_in_"):
+        del model.feature_names_in_
+
+
+def check_feature_names(model, X, name: str = "X") -> None:
+    """At predict: a DataFrame X must have the columns the model was fitted on, in the
+    same order (it is read by position). Numpy and sparse X are not checked."""
+    fitted = getattr(model, "feature_names_in_", None)
+    names = feature_names_of(X)
+    if fitted is None or names is None:
+        return
+    if len(names) == len(fitted) and (names == fitted).all():
+        return
+    i = next((i for i, (a, b) in enumerate(zip(names, fitted)) if a != b), min(len(names), len(fitted)))
+    got = repr(names[i]) if i < len(names) else "absent"
+    expected = repr(fitted[i]) if i < len(fitted) else "no column"
+    seen = set(fitted)
+    unseen = [c for c in names if c not in seen]
+    missing = [c for c in fitted if c not in set(names)]
+    detail = f"column {i} is {got}, expected {expected}"
+    if not unseen and not missing:
+        detail += " (same columns in another order)"
+    if unseen:
+        detail += f"; unseen at fit: {unseen[:5]}"
+    if missing:
+        detail += f"; seen at fit but missing: {missing[:5]}"
+    raise DataFormatError(f"The feature names should match those that were passed during fit: {detail}. "
+                          f"{name} is read by column position; select the fitted columns in order, e.g. "
+                          f"{name}[model.feature_names_in_]")
+
+
 def check_targets(y, n_rows: int, n_classes: int | None = None, name: str = "y"):
     """Turn hard labels or soft targets into an (N, k) float64 target matrix.
 
@@ -175,6 +226,19 @@ def check_n_features(X, n_features: int, model: str) -> None:
     if X.shape[1] != n_features:
         raise DataFormatError(f"X has {X.shape[1]} features, but {model} is expecting {n_features} features "
                               "as input (the number it was fitted on)")
+
+
+def soft_target_accuracy(model, X, Y, sample_weight=None) -> float:
+    """``score`` of an end model for (N, k) soft targets ``Y``: the (weighted) accuracy of
+    ``model.predict(X)`` against each row's most probable class, ``classes_[Y.argmax(1)]``."""
+    from sklearn.metrics import accuracy_score
+
+    check_is_fitted(model)
+    classes = np.asarray(model.classes_)
+    if Y.shape[1] != len(classes):
+        raise DataFormatError(f"soft targets y have {Y.shape[1]} columns but the model has {len(classes)} "
+                              f"classes; column j must stand for classes_[j]")
+    return float(accuracy_score(classes[Y.argmax(axis=1)], model.predict(X), sample_weight=sample_weight))
 
 
 def check_is_fitted(model, attr: str = "classes_") -> None:

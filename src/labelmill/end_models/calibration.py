@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import KFold
 from scipy.special import log_softmax
 
 from ..errors import DataFormatError
 from ..evaluation import expected_calibration_error
+from .._checks import check_number
 from ._validation import check_is_fitted, to_proba_or_logits
 
 #: search range of the temperature
@@ -77,7 +79,7 @@ def _keep_argmax(P: np.ndarray, top: np.ndarray) -> np.ndarray:
     return P
 
 
-class TemperatureScaling:
+class TemperatureScaling(BaseEstimator):
     """One temperature ``T`` for all classes, fitted by minimising the NLL on held-out data.
 
     Parameters
@@ -87,6 +89,8 @@ class TemperatureScaling:
         and sums to 1 (their log is used as logits), else logits; ``transform`` then reads
         its input the same way, so a row's output never depends on the other rows.
         (N,) arrays are binary decision values.
+
+    A scikit-learn estimator (``get_params``/``set_params``, ``sklearn.base.clone``).
 
     Attributes
     ----------
@@ -143,7 +147,7 @@ class TemperatureScaling:
         return f"TemperatureScaling(input={self.input!r})" + (f" [T={t:.4g}]" if t is not None else "")
 
 
-class TopLabelIsotonic:
+class TopLabelIsotonic(BaseEstimator):
     """Isotonic map from the top-class probability to its accuracy on held-out rows.
 
     ``transform`` replaces each row's top probability by the fitted map's value and
@@ -151,6 +155,8 @@ class TopLabelIsotonic:
     changes: the new top value is held at or above every other class's new value. Values
     are kept in [1/k, 1 - 1/(n + 1)] (n fitting rows), so a confident mistake on new data
     never gets probability 0.
+
+    No parameters; a scikit-learn estimator (``sklearn.base.clone`` works).
 
     Attributes
     ----------
@@ -224,7 +230,7 @@ def _cv_scores(P, y, n_splits: int, random_state: int) -> dict:
     return out
 
 
-class CalibratedClassifier:
+class CalibratedClassifier(BaseEstimator):
     """A fitted classifier whose ``predict_proba`` is calibrated on held-out rows.
 
     Parameters
@@ -241,6 +247,10 @@ class CalibratedClassifier:
     random_state : seed of the CV folds
 
     ``predict`` is the base model's prediction: neither step changes the argmax.
+
+    A scikit-learn estimator (``get_params``/``set_params``). ``sklearn.base.clone`` clones
+    ``base`` too, which leaves it unfitted, as scikit-learn does; to clone around an already
+    fitted base, pass ``sklearn.frozen.FrozenEstimator(base)``, which cloning keeps as is.
 
     Attributes
     ----------
@@ -283,8 +293,7 @@ class CalibratedClassifier:
         return self
 
     def _fixed_scaler(self) -> TemperatureScaling:
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
+        check_number(self.temperature, "temperature", low=0, low_open=True)
         s = TemperatureScaling(input="proba")
         s.temperature_ = float(self.temperature)
         s.n_classes_ = len(self.classes_)

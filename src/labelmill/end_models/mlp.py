@@ -9,13 +9,16 @@ inputs because that layer is affine, so sparse rows are never mixed either.
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..errors import DataFormatError, MissingExtraError
-from ._validation import check_fit_inputs, check_is_fitted, check_n_features, check_X
+from .._checks import check_number
+from ._validation import (check_feature_names, check_fit_inputs, check_is_fitted, check_n_features,
+                          check_X, set_feature_names, soft_target_accuracy)
 from .options import smooth_labels
 
 TORCH_HINT = 'pip install -c constraints.txt "labelmill[torch]"'
@@ -67,29 +70,38 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden : tuple of int, hidden layer widths; ``()`` gives softmax regression
-    dropout : float, dropout after each hidden activation
-    lr, weight_decay : AdamW settings
-    epochs : int, maximum passes over the rows with positive weight
-    batch_size : int
-    mixup, mixup_alpha : mixup with ``lam ~ Beta(alpha, alpha)`` per row, partners drawn
-        within the minibatch
+    hidden : tuple (or list) of ints >= 1, hidden layer widths; ``()`` gives softmax regression
+    dropout : float in [0, 1), dropout after each hidden activation
+    lr, weight_decay : AdamW settings, lr > 0 and weight_decay >= 0
+    epochs : int >= 1, maximum passes over the rows with positive weight
+    batch_size : int >= 1
+    mixup, mixup_alpha : mixup with ``lam ~ Beta(alpha, alpha)`` per row (alpha > 0), partners
+        drawn within the minibatch
     label_smoothing : float in [0, 1]
-    elr, elr_beta : ELR strength lambda and EMA momentum (targets updated every batch from
-        the un-mixed predictions, as in Liu et al. 2020)
-    patience : int, epochs without validation improvement before stopping (only with
+    elr, elr_beta : ELR strength lambda >= 0 and EMA momentum in [0, 1) (targets updated
+        every batch from the un-mixed predictions, as in Liu et al. 2020)
+    patience : int >= 1, epochs without validation improvement before stopping (only with
         validation data passed to ``fit``)
-    n_threads : int or None, torch intra-op threads during fit/predict (restored after).
+    n_threads : int >= 1 or None, torch intra-op threads during fit/predict (restored after).
         The default 1 makes results identical on any machine and avoids OpenMP threads
         spinning against other work on small data; raise it for speed on large data
         (results may then differ in the last digits between thread counts). None leaves
         torch's own setting.
-    random_state : int, seeds initialisation, shuffling, dropout and mixup; two fits with
-        the same seed and thread count give identical models
+    random_state : int >= 0 or None, seeds initialisation, shuffling, dropout and mixup; two
+        fits with the same seed and thread count give identical models
+
+    Parameters are checked in ``fit`` (ValueError naming the parameter and its range; a
+    float such as ``epochs=2.5`` is refused, not truncated).
+
+    ``score(X, y)`` is the accuracy of ``predict(X)``; with (N, k) soft targets ``y`` it is
+    measured against each row's most probable class ``y.argmax(axis=1)``.
 
     Attributes
     ----------
     classes_, n_classes_, n_features_in_
+    feature_names_in_ : (d,) column names, only when fitted on a DataFrame with string
+        column names; ``predict`` on a DataFrame then requires the same columns in the
+        same order
     model_ : the torch module (the best epoch's weights when validation data was given)
     history_ : list of dicts per epoch: ``epoch``, ``loss`` (mean training loss),
         ``valid_accuracy`` (NaN without validation data)
@@ -142,24 +154,26 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         """Clear errors for settings that would fail mid-fit or silently do nothing."""
         try:
-            hidden = tuple(int(h) for h in self.hidden)
+            hidden = None if isinstance(self.hidden, (str, bytes)) else tuple(self.hidden)
         except TypeError:
-            raise ValueError(f"hidden must be a tuple of layer widths, e.g. (256,), got {self.hidden!r}") from None
-        checks = [
-            (all(h > 0 for h in hidden), f"hidden layer widths must be > 0, got {self.hidden!r}"),
-            (int(self.batch_size) > 0, f"batch_size must be > 0, got {self.batch_size!r}"),
-            (int(self.epochs) > 0, f"epochs must be > 0, got {self.epochs!r}"),
-            (self.lr > 0, f"lr must be > 0, got {self.lr!r}"),
-            (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout!r}"),
-            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay!r}"),
-            (not self.mixup or self.mixup_alpha > 0, f"mixup_alpha must be > 0, got {self.mixup_alpha!r}"),
-            (0.0 <= self.label_smoothing <= 1.0, f"label_smoothing must be in [0, 1], got {self.label_smoothing!r}"),
-            (self.elr >= 0, f"elr must be >= 0, got {self.elr!r}"),
-            (0.0 <= self.elr_beta < 1.0, f"elr_beta must be in [0, 1), got {self.elr_beta!r}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+            hidden = None
+        if hidden is None or not all(
+                isinstance(h, numbers.Integral) and not isinstance(h, (bool, np.bool_)) and h >= 1 for h in hidden):
+            raise ValueError(f"hidden must be a tuple of layer widths, integers >= 1 (e.g. (256,), or () for "
+                             f"none), got {self.hidden!r}")
+        check_number(self.batch_size, "batch_size", integer=True, low=0, low_open=True)
+        check_number(self.epochs, "epochs", integer=True, low=0, low_open=True)
+        check_number(self.patience, "patience", integer=True, low=0, low_open=True)
+        check_number(self.n_threads, "n_threads", integer=True, low=0, low_open=True, none_ok=True)
+        check_number(self.random_state, "random_state", integer=True, low=0, none_ok=True)
+        check_number(self.lr, "lr", low=0, low_open=True)
+        check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
+        check_number(self.weight_decay, "weight_decay", low=0)
+        if self.mixup:
+            check_number(self.mixup_alpha, "mixup_alpha", low=0, low_open=True)
+        check_number(self.label_smoothing, "label_smoothing", low=0, high=1)
+        check_number(self.elr, "elr", low=0)
+        check_number(self.elr_beta, "elr_beta", low=0, high=1, high_open=True)
 
     def fit(self, X, y, sample_weight=None, X_valid=None, y_valid=None) -> "SoftMLPClassifier":
         """Train.
@@ -178,12 +192,15 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         torch = import_torch()
+        X_in = X
         X, Y, classes, w = check_fit_inputs(X, y, sample_weight)
+        set_feature_names(self, X_in)
         n, d = X.shape
         Y = smooth_labels(Y, self.label_smoothing)
         k = len(classes)
         has_valid = X_valid is not None and y_valid is not None
         if has_valid:
+            check_feature_names(self, X_valid, "X_valid")
             X_valid = check_X(X_valid, "X_valid")
             check_n_features(X_valid, d, type(self).__name__)
             yv = np.asarray(y_valid)
@@ -292,6 +309,7 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
     def _all_logits(self, X) -> np.ndarray:
         check_is_fitted(self)
         torch = import_torch()
+        check_feature_names(self, X)
         X = check_X(X)
         check_n_features(X, self.n_features_in_, type(self).__name__)
         old = self._threads(torch)
@@ -316,3 +334,15 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         """(N,) predicted class labels."""
         Z = self._all_logits(X)
         return self.classes_[Z.argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of ``predict(X)``, optionally weighted by ``sample_weight``.
+
+        ``y`` : (N,) class labels (scikit-learn's ``ClassifierMixin.score``), or (N, k) soft
+        targets, column j standing for ``classes_[j]``: then the accuracy is measured against
+        each row's most probable class, ``classes_[y.argmax(axis=1)]``.
+        """
+        Y = np.asarray(y)
+        if Y.ndim == 2 and Y.shape[1] > 1:
+            return soft_target_accuracy(self, X, Y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)

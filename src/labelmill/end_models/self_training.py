@@ -13,12 +13,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
 from ..errors import DataFormatError
 from ..evaluation import check_gold
 from .calibration import TemperatureScaling
-from ._validation import check_is_fitted, check_sample_weight, check_targets, check_X
+from .._checks import check_number
+from ._validation import (check_feature_names, check_is_fitted, check_sample_weight, check_targets,
+                          check_X, set_feature_names)
 
 
 def _make(student) -> Any:
@@ -30,7 +32,7 @@ def _make(student) -> Any:
     return clone(student)
 
 
-class SelfTrainer:
+class SelfTrainer(BaseEstimator):
     """Self-training on soft labels.
 
     Parameters
@@ -38,15 +40,20 @@ class SelfTrainer:
     student : an unfitted estimator (cloned every round), a zero-argument callable that
         returns one, or None for ``SoftLogisticRegression()``. It must accept
         ``fit(X, Y_soft, sample_weight=...)`` with (N, k) soft targets.
-    rounds : int, self-training rounds after round 0
-    threshold : float, minimum teacher confidence for a pseudo-label
+    rounds : int >= 0, self-training rounds after round 0 (0 = round 0 only: the student
+        trained on the covered rows)
+    threshold : float in (0, 1], minimum teacher confidence (top probability) for a
+        pseudo-label
     label_weight : float in [0, 1], weight of the label-model label on covered rows that
         also get a pseudo-label (1 = never overwrite the label model, 0 = replace it)
     pseudo : "hard" (one-hot of the teacher's argmax) or "soft" (its probabilities)
-    patience : int, rounds without valid improvement before stopping
+    patience : int >= 1, rounds without valid improvement before stopping
     calibrate : bool, temperature-scale the teacher on the validation data before
         thresholding, so ``threshold`` is a calibrated confidence (students trained on
         soft labels are often under-confident). Needs validation data; ignored without.
+
+    Parameters are checked in ``fit`` (ValueError naming the parameter and its range). A
+    scikit-learn estimator: ``get_params``/``set_params`` and ``sklearn.base.clone`` work.
 
     Attributes
     ----------
@@ -57,6 +64,8 @@ class SelfTrainer:
         ``n_train`` (rows with positive weight), ``n_changed`` (pseudo-labels whose class
         differs from the previous round's)
     classes_ : the student's classes
+    feature_names_in_ : column names when X was a DataFrame with string column names;
+        ``predict`` on a DataFrame then requires the same columns in the same order
     """
 
     def __init__(self, student=None, rounds: int = 5, threshold: float = 0.9, label_weight: float = 0.5,
@@ -88,8 +97,11 @@ class SelfTrainer:
         """
         if self.pseudo not in ("hard", "soft"):
             raise ValueError(f"pseudo must be 'hard' or 'soft', got {self.pseudo!r}")
-        if not 0.0 <= self.label_weight <= 1.0:
-            raise ValueError(f"label_weight must be in [0, 1], got {self.label_weight!r}")
+        check_number(self.label_weight, "label_weight", low=0, high=1)
+        check_number(self.threshold, "threshold", low=0, high=1, low_open=True)
+        check_number(self.rounds, "rounds", integer=True, low=0)
+        check_number(self.patience, "patience", integer=True, low=0, low_open=True)
+        set_feature_names(self, X)
         X = check_X(X)
         n = X.shape[0]
         soft_labels = np.asarray(soft_labels)
@@ -109,6 +121,7 @@ class SelfTrainer:
             raise DataFormatError("no covered row has positive weight; nothing to train round 0 on")
         has_valid = X_valid is not None and y_valid is not None
         if has_valid:
+            check_feature_names(self, X_valid, "X_valid")
             X_valid = check_X(X_valid, "X_valid")
             y_valid = check_gold(y_valid, k, "y_valid")
             if y_valid.shape != (X_valid.shape[0],):
@@ -172,11 +185,13 @@ class SelfTrainer:
     def predict_proba(self, X) -> np.ndarray:
         """(N, k) probabilities of the kept student."""
         check_is_fitted(self, "student_")
+        check_feature_names(self, X)
         return self.student_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
         """(N,) predicted labels of the kept student."""
         check_is_fitted(self, "student_")
+        check_feature_names(self, X)
         return self.student_.predict(X)
 
 

@@ -26,7 +26,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_fit_inputs, check_is_fitted, check_n_features, check_X
+from .._checks import check_number
+from ._validation import (check_feature_names, check_fit_inputs, check_is_fitted, check_n_features,
+                          check_X, set_feature_names, soft_target_accuracy)
 from .options import draw_mixup, elr_penalty_grad, elr_update, smooth_labels
 
 
@@ -35,11 +37,11 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C : float, inverse regularisation strength (scikit-learn's scaling: the loss is
-        summed over rows, the penalty is ``0.5 * ||W||^2 / C``)
+    C : float > 0 (``inf`` = no penalty), inverse regularisation strength (scikit-learn's
+        scaling: the loss is summed over rows, the penalty is ``0.5 * ||W||^2 / C``)
     fit_intercept : bool
-    max_iter : int, L-BFGS iterations per fit (per round with ELR)
-    tol : float, L-BFGS stops when the largest gradient entry of the mean-scaled
+    max_iter : int >= 1, L-BFGS iterations per fit (per round with ELR)
+    tol : float >= 0, L-BFGS stops when the largest gradient entry of the mean-scaled
         objective is below ``tol``
     label_smoothing : float in [0, 1], targets become ``(1 - eps) Y + eps / k``
     mixup : bool, train on mixed rows ``lam x_i + (1 - lam) x_perm(i)`` with
@@ -49,9 +51,17 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
     elr : float >= 0, ELR strength lambda: each row adds ``lambda * w_i * log(1 - <p_i, t_i>)``
         where ``t_i`` is an exponential moving average of the model's own predictions
     elr_beta : float in [0, 1), EMA momentum of the ELR targets
-    elr_rounds : int, refits with the ELR term after the plain fit that starts the targets
+    elr_rounds : int >= 0, refits with the ELR term after the plain fit that starts the targets
     warm_start : bool, start from the previous ``coef_`` when shapes agree
     random_state : int, seeds the mixup draw
+
+    Parameters are checked in ``fit`` (ValueError naming the parameter and its range).
+
+    ``score(X, y)`` is the accuracy of ``predict(X)``; with (N, k) soft targets ``y`` it is
+    measured against each row's most probable class ``y.argmax(axis=1)``, so
+    ``GridSearchCV`` and ``cross_val_score`` work on soft targets with their default scoring.
+    (scikit-learn's probability scorers such as ``"neg_log_loss"`` accept 1-D labels only;
+    with soft targets pass a scorer of your own.)
 
     Attributes
     ----------
@@ -60,6 +70,9 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
     coef_ : (1, d) for two classes, else (k, d)
     intercept_ : (1,) or (k,)
     n_features_in_ : int
+    feature_names_in_ : (d,) column names, only when fitted on a DataFrame with string
+        column names; ``predict`` on a DataFrame then requires the same columns in the
+        same order (DataFormatError naming the first mismatch otherwise)
     n_iter_ : int, L-BFGS iterations over all rounds
     """
 
@@ -94,11 +107,10 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        if not self.C > 0:
-            raise ValueError(f"C must be > 0, got {self.C!r}")
-        if self.elr < 0:
-            raise ValueError(f"elr must be >= 0, got {self.elr!r}")
+        self._check_params()
+        X_in = X
         X, Y, classes, w = check_fit_inputs(X, y, sample_weight)
+        set_feature_names(self, X_in)
         n, d = X.shape
         Y = smooth_labels(Y, self.label_smoothing)
         k = len(classes)
@@ -123,6 +135,19 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
                 T = elr_update(T, self._proba_from_logits(self._logits(theta, X, d, kk)), self.elr_beta)
         self._set_theta(theta, d, kk)
         return self
+
+    def _check_params(self) -> None:
+        """ValueError naming the parameter and its allowed range for a bad setting."""
+        check_number(self.C, "C", low=0, low_open=True, finite=False)
+        check_number(self.max_iter, "max_iter", integer=True, low=0, low_open=True)
+        check_number(self.tol, "tol", low=0)
+        check_number(self.label_smoothing, "label_smoothing", low=0, high=1)
+        if self.mixup:
+            check_number(self.mixup_alpha, "mixup_alpha", low=0, low_open=True)
+        check_number(self.elr, "elr", low=0)
+        if self.elr > 0:
+            check_number(self.elr_beta, "elr_beta", low=0, high=1, high_open=True)
+            check_number(self.elr_rounds, "elr_rounds", integer=True, low=0)
 
     def _initial_theta(self, d, k, kk):
         size = d * kk + (kk if self.fit_intercept else 0)
@@ -227,6 +252,7 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
     # --------------------------------------------------------------- predicting
     def _check_predict_X(self, X):
         check_is_fitted(self)
+        check_feature_names(self, X)
         X = check_X(X)
         check_n_features(X, self.n_features_in_, type(self).__name__)
         return X
@@ -253,3 +279,16 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
         """(N,) predicted class labels (elements of ``classes_``)."""
         P = self.predict_proba(X)
         return self.classes_[P.argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of ``predict(X)``, optionally weighted by ``sample_weight``.
+
+        ``y`` : (N,) class labels (scikit-learn's ``ClassifierMixin.score``), or (N, k) soft
+        targets, column j standing for ``classes_[j]``: then the accuracy is measured against
+        each row's most probable class, ``classes_[y.argmax(axis=1)]`` (ties go to the first
+        column). This is what ``GridSearchCV`` and ``cross_val_score`` use by default.
+        """
+        Y = np.asarray(y)
+        if Y.ndim == 2 and Y.shape[1] > 1:
+            return soft_target_accuracy(self, X, Y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)

@@ -12,15 +12,19 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from ..errors import DataFormatError, NotFittedError
 
 
-class Featurizer(ABC):
+class Featurizer(BaseEstimator, ABC):
     """Base class: ``fit(df) -> self``, ``transform(df) -> (N, d)`` matrix.
 
-    Subclasses store their constructor parameters unchanged (scikit-learn style) and list
-    them in ``_params``; fitted state ends in ``_``.
+    Subclasses store their constructor parameters unchanged (scikit-learn style: that is
+    what ``get_params``, ``set_params``, ``sklearn.base.clone`` and the repr read) and list
+    those that define the features in ``_params``; fitted state ends in ``_``. ``fit`` and
+    ``fit_transform`` take an optional, ignored ``y``, so a featurizer can be the first
+    step of a scikit-learn ``Pipeline`` fed the examples table.
     """
 
     name: str = "featurizer"
@@ -31,14 +35,15 @@ class Featurizer(ABC):
         return {"name": self.name, "params": {p: getattr(self, p) for p in self._params}}
 
     @abstractmethod
-    def fit(self, df: pd.DataFrame) -> "Featurizer":
-        """Learn vocabulary / scaling from ``df``; returns self."""
+    def fit(self, df: pd.DataFrame, y=None) -> "Featurizer":
+        """Learn vocabulary / scaling from ``df`` (``y`` is ignored); returns self."""
 
     @abstractmethod
     def transform(self, df: pd.DataFrame):
         """Features of ``df``: (N, d) scipy CSR or ndarray, float32, one row per row of df."""
 
-    def fit_transform(self, df: pd.DataFrame):
+    def fit_transform(self, df: pd.DataFrame, y=None):
+        """``fit(df)`` then ``transform(df)``; ``y`` is ignored (scikit-learn Pipeline protocol)."""
         return self.fit(df).transform(df)
 
     @property

@@ -69,7 +69,8 @@ class EmbeddingFeaturizer(Featurizer):
     def input_columns(self) -> list[str]:
         return [self.column]
 
-    def fit(self, df: pd.DataFrame) -> "EmbeddingFeaturizer":
+    def fit(self, df: pd.DataFrame, y=None) -> "EmbeddingFeaturizer":
+        """Fit on the examples table ``df`` (``y`` is ignored); returns self."""
         self._check_columns(df)
         self.encoder_ = load_sentence_model(self.model)
         dim = getattr(self.encoder_, "get_embedding_dimension", None) or self.encoder_.get_sentence_embedding_dimension

@@ -36,7 +36,9 @@ class NumericFeaturizer(Featurizer):
         not measure them (crowd data's ``question_id`` alone "predicts" its label). Name
         such a column in ``columns`` to use it anyway.
 
-    ``columns_`` (after ``fit``) lists the columns used.
+    ``columns`` and ``exclude`` may each be one name or a sequence of names; they are
+    stored as given (scikit-learn style) and read as lists. ``columns_`` (after ``fit``)
+    lists the columns used.
 
     ``transform`` returns a dense float32 array (N, n_columns). NaN or infinite values are
     an error that names the column and row.
@@ -47,24 +49,36 @@ class NumericFeaturizer(Featurizer):
 
     def __init__(self, columns: list[str] | None = None, standardize: bool = True, exclude=("id",),
                  skip_id_columns: bool = True):
-        self.columns = None if columns is None else ([columns] if isinstance(columns, str) else list(columns))
+        self.columns = columns
         self.standardize = standardize
-        self.exclude = [exclude] if isinstance(exclude, str) else list(exclude)
+        self.exclude = exclude
         self.skip_id_columns = skip_id_columns
+
+    def _column_list(self) -> list | None:
+        """``columns`` as a list of names (None stays None)."""
+        c = self.columns
+        return None if c is None else ([c] if isinstance(c, str) else list(c))
+
+    def _exclude_list(self) -> list:
+        """``exclude`` as a list of names (None = nothing excluded)."""
+        e = self.exclude
+        return [] if e is None else ([e] if isinstance(e, str) else list(e))
 
     def spec(self) -> dict:
         spec = super().spec()
-        spec["params"]["columns"] = self.input_columns or self.columns
+        spec["params"]["columns"] = self.input_columns or self._column_list()
+        spec["params"]["exclude"] = self._exclude_list()
         return spec
 
     @property
     def input_columns(self) -> list[str]:
-        return list(getattr(self, "columns_", None) or self.columns or [])
+        return list(getattr(self, "columns_", None) or self._column_list() or [])
 
     def columns_in(self, df: pd.DataFrame) -> list[str]:
         """The columns fitting on ``df`` reads (with ``columns=None``: its numeric ones), so
         the feature cache's key covers them."""
-        return list(self.columns) if self.columns is not None else self._auto_columns(df)
+        columns = self._column_list()
+        return columns if columns is not None else self._auto_columns(df)
 
     def _auto_columns(self, df: pd.DataFrame) -> list[str]:
         """Every numeric, non-boolean column of ``df`` not in ``exclude``.
@@ -73,9 +87,9 @@ class NumericFeaturizer(Featurizer):
         mostly numbers (e.g. one "n/a" among floats) is an error naming the first value
         that is not, rather than a column silently left out.
         """
-        cols = []
+        cols, exclude = [], self._exclude_list()
         for c in df.columns:
-            if c in self.exclude or pd.api.types.is_bool_dtype(df[c]):
+            if c in exclude or pd.api.types.is_bool_dtype(df[c]):
                 continue
             if self._is_identifier(c):
                 continue
@@ -102,20 +116,22 @@ class NumericFeaturizer(Featurizer):
             out[:, j] = col
         return out
 
-    def fit(self, df: pd.DataFrame) -> "NumericFeaturizer":
+    def fit(self, df: pd.DataFrame, y=None) -> "NumericFeaturizer":
+        """Fit on the examples table ``df`` (``y`` is ignored); returns self."""
         if not isinstance(df, pd.DataFrame):
             raise DataFormatError(f"numeric featurizer expects a pandas DataFrame, got {type(df).__name__}")
         if self.columns is None:
             cols = self._auto_columns(df)
             if not cols:
-                skipped = [c for c in df.columns if c not in self.exclude and self._is_identifier(c)
+                exclude = self._exclude_list()
+                skipped = [c for c in df.columns if c not in exclude and self._is_identifier(c)
                            and _is_numeric_column(df[c], c)]
                 raise DataFormatError(f"numeric: the table has no numeric column to use; columns are "
                                       f"{list(df.columns)}" + (f" (identifiers left out: {skipped}; name them in "
                                                                f"columns= to use them)" if skipped else ""))
             self.columns_ = cols
         else:
-            self.columns_ = list(self.columns)
+            self.columns_ = self._column_list()
         X = self._matrix(df).astype(np.float64)
         self.mean_ = (X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])).astype(np.float32)
         std = X.std(axis=0) if self.standardize else np.ones(X.shape[1])

@@ -130,7 +130,8 @@ class TfidfFeaturizer(Featurizer):
         c1, c2 = self.span_columns_
         return between_texts(texts, df[c1].tolist(), df[c2].tolist(), (c1, c2))
 
-    def fit(self, df: pd.DataFrame) -> "TfidfFeaturizer":
+    def fit(self, df: pd.DataFrame, y=None) -> "TfidfFeaturizer":
+        """Fit on the examples table ``df`` (``y`` is ignored); returns self."""
         if not isinstance(df, pd.DataFrame):
             raise DataFormatError(f"tfidf expects a pandas DataFrame, got {type(df).__name__}")
         self.span_columns_ = self._span_columns(df)

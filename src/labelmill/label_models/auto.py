@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluation import check_gold, log_loss
+from .._checks import check_number
 from ..matrix import LabelMatrix
 from .base import LabelModel, align_sources, as_label_matrix, break_ties
 from .dawid_skene import DawidSkene
@@ -78,6 +79,21 @@ class AutoLabelModel(LabelModel):
     ``fit(L, class_balance=None, L_valid=None, y_valid=None)``: pass the validation
     votes and gold (-1 = unknown) to select on them.
 
+    Parameters
+    ----------
+    candidates : None (``default_candidates``) or a non-empty dict ``{name: model}`` whose
+        values are unfitted label models or registry names of ``LABEL_MODELS`` (e.g.
+        ``{"mv": "majority", "ds": DawidSkene(one_coin=True)}``; a name is built with
+        ``make_label_model(name, random_state=random_state)``; "auto" is not a candidate)
+    tolerance_se : float >= 0, see the module docstring
+    n_source_folds : int >= 2, folds of sources for held-out source agreement
+    max_moment_dim : int >= 0, see below
+    progress : bool or None, see below
+    score_rows : "all" or "covered", see below
+    random_state : int or None
+
+    Parameters are checked in ``fit`` (ValueError naming the parameter and its range).
+
     ``score_rows``: "all" scores candidates on every valid row with gold (uncovered rows
     get the model's class prior); "covered" only on valid rows where some source voted,
     for when a later stage (propagation, an end model) labels the uncovered rows. On data
@@ -124,9 +140,40 @@ class AutoLabelModel(LabelModel):
         finally:
             del self._L_valid, self._y_valid
 
+    def _check_params(self) -> dict:
+        """Check the parameters; returns the candidates as ``{name: LabelModel}``."""
+        check_number(self.n_source_folds, "n_source_folds", integer=True, low=2)
+        check_number(self.tolerance_se, "tolerance_se", low=0)
+        check_number(self.max_moment_dim, "max_moment_dim", integer=True, low=0)
+        if self.score_rows not in ("all", "covered"):
+            raise ValueError(f"score_rows must be 'all' or 'covered', got {self.score_rows!r}")
+        return self._candidates()
+
+    def _candidates(self) -> dict:
+        if self.candidates is None:
+            return default_candidates(self.random_state)
+        from . import LABEL_MODELS, make_label_model
+
+        names = [n for n in LABEL_MODELS if n != "auto"]
+        if not isinstance(self.candidates, dict) or not self.candidates:
+            raise ValueError(f"candidates must be None or a non-empty dict {{name: label model or one of "
+                             f"{', '.join(names)}}}, got {self.candidates!r}")
+        out = {}
+        for name, cand in self.candidates.items():
+            if isinstance(cand, str):
+                if cand not in names:
+                    raise ValueError(f"candidates[{name!r}] = {cand!r} is not a label model name; accepted names "
+                                     f"are {', '.join(names)} (or pass a label model, e.g. DawidSkene())")
+                cand = make_label_model(cand, random_state=self.random_state)
+            elif not isinstance(cand, LabelModel) or isinstance(cand, AutoLabelModel):
+                raise ValueError(f"candidates[{name!r}] must be a label model (e.g. DawidSkene()) or one of the "
+                                 f"names {', '.join(names)}, got {cand!r}")
+            out[str(name)] = cand
+        return out
+
     def _fit(self, L, class_balance):
         k = L.n_classes
-        cands = self.candidates if self.candidates is not None else default_candidates(self.random_state)
+        cands = self._check_params()
         if L.n_sources * k > self.max_moment_dim:
             # the moment matrix is (M*k)^2 floats: skip moment models for very many sources
             cands = {n: c for n, c in cands.items() if not isinstance(c, MomentMatching)}
@@ -138,8 +185,6 @@ class AutoLabelModel(LabelModel):
         self.valid_ignored_ = y_valid is not None and len(np.unique(y_valid[y_valid >= 0])) == 1
         if y_valid is not None and (y_valid >= 0).any() and not self.valid_ignored_:
             Lv = align_sources(as_label_matrix(self._L_valid, k), L.source_names, "the training votes (L_valid)")
-            if self.score_rows not in ("all", "covered"):
-                raise ValueError(f"score_rows must be 'all' or 'covered', got {self.score_rows!r}")
             known = y_valid >= 0
             if self.score_rows == "covered" and (known & (np.diff(Lv.indptr) > 0)).any():
                 known &= np.diff(Lv.indptr) > 0

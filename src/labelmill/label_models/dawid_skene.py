@@ -6,6 +6,7 @@ import numpy as np
 
 from ..matrix import LabelMatrix
 from .base import LabelModel, majority_soft_labels, smoothed_class_balance, softmax_rows, vote_accuracy
+from .._checks import check_number
 
 
 class DawidSkene(LabelModel):
@@ -26,13 +27,16 @@ class DawidSkene(LabelModel):
 
     Parameters
     ----------
-    smoothing : float, pseudo-count per confusion cell (>= 0)
-    diagonal_boost : float, extra pseudo-counts on the diagonal, in units of ``smoothing``
+    smoothing : float >= 0, pseudo-count per confusion cell
+    diagonal_boost : float >= 0, extra pseudo-counts on the diagonal, in units of ``smoothing``
     one_coin : bool
         If True each source has a single accuracy (errors spread evenly over the other
         classes): fewer parameters, better for sources with few votes.
     abstain : "ignore" or "model"
-    max_iter, tol : EM stops when the mean absolute change of the posterior < tol.
+    max_iter, tol : EM stops after ``max_iter`` (int >= 1) iterations or when the mean
+        absolute change of the posterior < ``tol`` (float >= 0).
+
+    Parameters are checked in ``fit`` (ValueError naming the parameter and its range).
 
     Attributes
     ----------
@@ -99,9 +103,10 @@ class DawidSkene(LabelModel):
     def _fit(self, L, class_balance):
         if self.abstain not in ("ignore", "model"):
             raise ValueError(f"abstain must be 'ignore' or 'model', got {self.abstain!r}")
-        for name in ("smoothing", "diagonal_boost"):
-            if not np.isfinite(getattr(self, name)) or getattr(self, name) < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {getattr(self, name)!r}")
+        check_number(self.smoothing, "smoothing", low=0)
+        check_number(self.diagonal_boost, "diagonal_boost", low=0)
+        check_number(self.max_iter, "max_iter", integer=True, low=1)
+        check_number(self.tol, "tol", low=0)
         k, m = L.n_classes, L.n_sources
         X = L.one_hot(dtype=np.float64)
         Q = majority_soft_labels(L, np.full(k, 1.0 / k) if class_balance is None else class_balance)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+
 import numpy as np
 import scipy.sparse as sp
 
+from .._checks import check_number
 from ..matrix import LabelMatrix, _index_dtype
 from .base import LabelModel, smoothed_class_balance, softmax_rows, vote_accuracy
 
@@ -105,6 +107,24 @@ class MomentMatching(LabelModel):
     we clamp after every step by default). After fitting, class columns are aligned
     to the votes as Snorkel does (Hungarian algorithm).
 
+    Parameters
+    ----------
+    n_epochs : int >= 1, gradient steps
+    lr : float > 0, step size
+    momentum : float in [0, 1)
+    prec_init : float in (0, 1], the precision P(y = l | source votes l) of the start
+    mu_eps : float in (0, 0.5) or None, μ is clamped to ``[mu_eps, 1 - mu_eps]`` (so no
+        vote has probability 0 or 1 under any class); None = ``min(0.01, 10 ** -ceil(log10(N)))``
+        as Snorkel
+    abstain : "ignore" or "model"
+    class_balance : "uniform" or "estimated" (used when ``fit`` gets no class balance)
+    balance_iter : int >= 1, rounds of the "estimated" class balance
+    clamp_every_step : bool
+    init_scale : float > 0, multiplies the start
+    random_state : int or None
+
+    Parameters are checked in ``fit`` (ValueError naming the parameter and its range).
+
     Attributes
     ----------
     mu_ : ndarray (M, k, k), ``mu_[j, c, l]`` = P(source j votes l | y = c)
@@ -156,6 +176,7 @@ class MomentMatching(LabelModel):
             raise ValueError(f"abstain must be 'ignore' or 'model', got {self.abstain!r}")
         if self.class_balance not in ("uniform", "estimated"):
             raise ValueError(f"class_balance must be 'uniform' or 'estimated', got {self.class_balance!r}")
+        self._check_numeric_params()
         k, m = L.n_classes, L.n_sources
         O = second_moments(L)
         marg = np.diag(O).copy()
@@ -174,6 +195,15 @@ class MomentMatching(LabelModel):
         self.class_balance_ = p
         self.confusion_ = self.mu_ / np.maximum(self.mu_.sum(axis=2, keepdims=True), 1e-12)
         self.accuracy_ = vote_accuracy(self.mu_, p)
+
+    def _check_numeric_params(self) -> None:
+        check_number(self.n_epochs, "n_epochs", integer=True, low=1)
+        check_number(self.lr, "lr", low=0, low_open=True)
+        check_number(self.momentum, "momentum", low=0, high=1, high_open=True)
+        check_number(self.prec_init, "prec_init", low=0, high=1, low_open=True)
+        check_number(self.mu_eps, "mu_eps", low=0, high=0.5, low_open=True, high_open=True, none_ok=True)
+        check_number(self.init_scale, "init_scale", low=0, low_open=True)
+        check_number(self.balance_iter, "balance_iter", integer=True, low=1)
 
     def _weights(self):
         """(M*k, k) per-vote log-likelihoods and the (k,) all-abstain baseline."""

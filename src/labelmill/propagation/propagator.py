@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 
 from ..errors import DataFormatError
+from .._checks import check_number
 from .abstain_prior import abstain_posterior
 from .denoise import disagreement_scores, neighbourhood_distribution, worst_rows
 from .graph import check_ann_params, check_features, knn_graph, resolve_method
@@ -14,12 +16,12 @@ from .spreading import confidence_anchor, normalized_graph, scores_to_proba, spr
 DENOISE_MODES = (None, "correct", "weight")
 
 
-class LabelPropagator:
+class LabelPropagator(BaseEstimator):
     """Spread label-model probabilities to every row and score the covered rows' labels.
 
     Parameters
     ----------
-    n_neighbors : k of the kNN graph
+    n_neighbors : int >= 1 (and below the number of rows), k of the kNN graph
     metric : "cosine" or "euclidean"
     graph_method : "auto", "exact" or "approximate" (see `knn_graph`)
     graph_params : dict of parameters of the approximate search (`approximate_knn`), e.g.
@@ -29,17 +31,22 @@ class LabelPropagator:
     anchor : "confidence" (covered rows anchored by the label model's margin) or "uniform"
     uncovered_seed : what uncovered rows start from: "abstain" (P(y | every source
         abstained), see `abstain_posterior`; needs the votes ``L`` in ``fit``) or "prior"
-    uncovered_anchor : anchor weight of that seed on uncovered rows (0 = pure spreading)
+    uncovered_anchor : float in [0, 1], anchor weight of that seed on uncovered rows
+        (0 = pure spreading)
     keep_covered : covered rows keep the label model's probabilities (only uncovered rows
         are filled); False gives covered rows the spread distribution too
     denoise : None, "correct" (the worst ``denoise_fraction`` of covered rows take their
         neighbourhood's distribution) or "weight" (``weights_`` = 1 - score on covered rows)
-    denoise_fraction : fraction of the scored covered rows (those with a neighbour) corrected
-        when denoise="correct"
-    tol, max_iter : stopping rule of the spreading iteration
+    denoise_fraction : float in [0, 1], fraction of the scored covered rows (those with a
+        neighbour) corrected when denoise="correct"
+    tol, max_iter : stopping rule of the spreading iteration, tol > 0 and max_iter an int >= 1
     random_state : for the approximate graph
     n_jobs : threads of faiss's approximate search (dense features; NN-descent for sparse
         features runs on one thread)
+
+    Parameters are checked in ``fit`` (DataFormatError, a ValueError, naming the parameter
+    and its range). A scikit-learn estimator: ``get_params``/``set_params`` and
+    ``sklearn.base.clone`` work.
 
     Attributes (after ``fit``)
     --------------------------
@@ -105,6 +112,7 @@ class LabelPropagator:
             raise DataFormatError(f"unknown uncovered_seed {self.uncovered_seed!r}; choose abstain or prior")
         if self.anchor not in ("confidence", "uniform"):
             raise DataFormatError(f"unknown anchor {self.anchor!r}; choose confidence or uniform")
+        self._check_numeric_params()
         n, k = proba.shape
         if graph is None:
             X = check_features(X, n_rows=n)
@@ -154,6 +162,14 @@ class LabelPropagator:
         self.covered_ = covered
         self.class_prior_ = prior
         return self
+
+    def _check_numeric_params(self) -> None:
+        kw = {"error": DataFormatError}
+        check_number(self.n_neighbors, "n_neighbors", integer=True, low=1, **kw)
+        check_number(self.alpha, "alpha", low=0, high=1, high_open=True, **kw)
+        check_number(self.uncovered_anchor, "uncovered_anchor", low=0, high=1, **kw)
+        check_number(self.tol, "tol", low=0, low_open=True, **kw)
+        check_number(self.max_iter, "max_iter", integer=True, low=1, **kw)
 
     def fit_transform(self, X, proba, covered, **kwargs) -> np.ndarray:
         """``fit`` then return ``proba_`` (N, k)."""
