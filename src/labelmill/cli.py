@@ -231,7 +231,8 @@ def metrics_table(title: str, rows: dict[str, dict]) -> Table:
               help="With --propagate: relabel the covered rows that disagree most with their neighbours "
                    "(correct), or down-weight them (weight).")
 @click.option("--denoise-fraction", default=0.1, show_default=True,
-              help="Fraction of covered rows relabelled by --denoise correct.")
+              help="Fraction relabelled by --denoise correct, of the covered rows with a graph neighbour "
+                   "(the graph spans train and valid, so of train's roughly).")
 @click.option("--uncovered-fill", type=click.Choice(["auto", "spreading", "prior", "classifier"]), default="auto",
               show_default=True,
               help="With --propagate: what rows no source labeled get: the spread labels, the class prior, or "
