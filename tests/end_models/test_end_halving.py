@@ -92,3 +92,24 @@ def test_subsample_fits_keep_the_regularisation_per_row(youtube, monkeypatch):
     n, third = int(youtube.covered.sum()), int(np.ceil(youtube.covered.sum() / 3))
     assert sorted(seen[:3]) == [(pytest.approx(C * n / third), third) for C in (1.0, 2.0, 4.0)]
     assert seen[3] == (r.chosen["C"], n)
+
+
+def test_the_uncovered_row_classifier_halves_too(youtube, monkeypatch):
+    """Propagation's covered-row classifier tunes C through train_end_model: on a large
+    table its 5 values of C are halved as well (5 fits on a third, the best 2 on all)."""
+    from labelmill.propagation.uncovered_fill import FILL_C_GRID, covered_row_classifier
+
+    seen = []
+    real = training._fit_setting
+
+    def spy(name, params, X, Y, rows, *rest):
+        seen.append(int(np.count_nonzero(rows)))
+        return real(name, params, X, Y, rows, *rest)
+
+    monkeypatch.setattr(training, "_fit_setting", spy)
+    monkeypatch.setattr(training, "HALVING_MIN_ROWS", 1000)
+    model, C = covered_row_classifier(youtube.X_train, youtube.soft, youtube.covered, youtube.X_valid,
+                                      youtube.y_valid, n_jobs=1)
+    n = int(youtube.covered.sum())
+    assert len(FILL_C_GRID) == 5 and sorted(seen) == [int(np.ceil(n / 3))] * 5 + [n] * 2
+    assert C in FILL_C_GRID and model.C == C

@@ -34,7 +34,8 @@ def covered_row_classifier(X, proba, covered, X_valid=None, y_valid=None, c_grid
     proba : (N, k) label-model probabilities (only covered rows are used)
     covered : (N,) bool
     X_valid, y_valid : optional valid features and gold (-1 = unknown) to choose ``C`` among
-        ``c_grid`` by accuracy; without gold ``C`` = 1
+        ``c_grid`` by accuracy (from ``HALVING_MIN_ROWS`` covered rows by successive halving,
+        as `train_end_model` does); without gold ``C`` = 1
     progress, n_jobs : as in `train_end_model`
 
     Returns
