@@ -372,8 +372,7 @@ def run(ds: Dataset, label_model: str | LabelModel = "auto", out_dir: str | Path
                          progress=progress, n_jobs=n_jobs, **(propagation_params or {}))
         extra["propagation"] = prop
         gold = np.concatenate([s.gold for s in parts])
-        votes = _stack_votes(parts)
-        before = model.predict_proba(votes)
+        before = model.predict_proba(_stack_votes(parts))
         # the teacher's labels are propagation's starting point: scored apart, so that a
         # better teacher is not read as propagation's work
         taught = prop.label_model_proba if teacher_info["switched"] else None

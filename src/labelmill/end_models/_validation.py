@@ -228,6 +228,23 @@ def check_n_features(X, n_features: int, model: str) -> None:
                               "as input (the number it was fitted on)")
 
 
+class SoftTargetScoreMixin:
+    """``score`` for end models trained on soft targets (put before ClassifierMixin)."""
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of ``predict(X)``, optionally weighted by ``sample_weight``.
+
+        ``y`` : (N,) class labels (scikit-learn's ``ClassifierMixin.score``), or (N, k) soft
+        targets, column j standing for ``classes_[j]``: then the accuracy is measured against
+        each row's most probable class, ``classes_[y.argmax(axis=1)]`` (ties go to the first
+        column). This is what ``GridSearchCV`` and ``cross_val_score`` use by default.
+        """
+        Y = np.asarray(y)
+        if Y.ndim == 2 and Y.shape[1] > 1:
+            return soft_target_accuracy(self, X, Y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
+
+
 def soft_target_accuracy(model, X, Y, sample_weight=None) -> float:
     """``score`` of an end model for (N, k) soft targets ``Y``: the (weighted) accuracy of
     ``model.predict(X)`` against each row's most probable class, ``classes_[Y.argmax(1)]``."""

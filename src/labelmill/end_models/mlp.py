@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..errors import DataFormatError, MissingExtraError
 from .._checks import check_number
 from ._validation import (check_feature_names, check_fit_inputs, check_is_fitted, check_n_features,
-                          check_X, set_feature_names, soft_target_accuracy)
+                          check_X, set_feature_names, SoftTargetScoreMixin)
 from .options import smooth_labels
 
 TORCH_HINT = 'pip install -c constraints.txt "labelmill[torch]"'
@@ -62,7 +62,7 @@ class _Optimizer:
             self.sparse.step()
 
 
-class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
+class SoftMLPClassifier(SoftTargetScoreMixin, ClassifierMixin, BaseEstimator):
     """Feed-forward network with ReLU and dropout, trained with AdamW on soft targets.
 
     Sparse input goes through an embedding-bag first layer with sparse gradients
@@ -334,15 +334,3 @@ class SoftMLPClassifier(ClassifierMixin, BaseEstimator):
         """(N,) predicted class labels."""
         Z = self._all_logits(X)
         return self.classes_[Z.argmax(axis=1)]
-
-    def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy of ``predict(X)``, optionally weighted by ``sample_weight``.
-
-        ``y`` : (N,) class labels (scikit-learn's ``ClassifierMixin.score``), or (N, k) soft
-        targets, column j standing for ``classes_[j]``: then the accuracy is measured against
-        each row's most probable class, ``classes_[y.argmax(axis=1)]``.
-        """
-        Y = np.asarray(y)
-        if Y.ndim == 2 and Y.shape[1] > 1:
-            return soft_target_accuracy(self, X, Y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)

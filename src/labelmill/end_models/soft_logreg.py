@@ -28,11 +28,11 @@ from threadpoolctl import threadpool_limits
 
 from .._checks import check_number
 from ._validation import (check_feature_names, check_fit_inputs, check_is_fitted, check_n_features,
-                          check_X, set_feature_names, soft_target_accuracy)
+                          check_X, set_feature_names, SoftTargetScoreMixin)
 from .options import draw_mixup, elr_penalty_grad, elr_update, smooth_labels
 
 
-class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
+class SoftLogisticRegression(SoftTargetScoreMixin, ClassifierMixin, BaseEstimator):
     """L2-regularised softmax regression on hard labels or soft targets.
 
     Parameters
@@ -279,16 +279,3 @@ class SoftLogisticRegression(ClassifierMixin, BaseEstimator):
         """(N,) predicted class labels (elements of ``classes_``)."""
         P = self.predict_proba(X)
         return self.classes_[P.argmax(axis=1)]
-
-    def score(self, X, y, sample_weight=None) -> float:
-        """Accuracy of ``predict(X)``, optionally weighted by ``sample_weight``.
-
-        ``y`` : (N,) class labels (scikit-learn's ``ClassifierMixin.score``), or (N, k) soft
-        targets, column j standing for ``classes_[j]``: then the accuracy is measured against
-        each row's most probable class, ``classes_[y.argmax(axis=1)]`` (ties go to the first
-        column). This is what ``GridSearchCV`` and ``cross_val_score`` use by default.
-        """
-        Y = np.asarray(y)
-        if Y.ndim == 2 and Y.shape[1] > 1:
-            return soft_target_accuracy(self, X, Y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)

@@ -187,7 +187,7 @@ def _compare_settings(name, settings, X, Y, weights, X_valid, y_valid, search, n
     "grid" fits every setting on its rows. "halving" fits them all on a random 1/9 of the
     rows (for 20 settings; see `halving_schedule`), keeps the best third by valid accuracy
     (ties keep the earlier setting), fits those on 1/3 and the best three of them on every
-    row: 7.5 full fits' work instead of 20.
+    row: 7.6 full fits' worth of rows instead of 20.
 
     Returns (fitted, history): ``fitted[i]`` is (model, valid accuracy, warnings) of setting
     i's fit on all its rows, or (None, accuracy, []) for a setting dropped in an earlier

@@ -22,6 +22,11 @@ def _is_numeric_column(col: pd.Series, name) -> bool:
     return (col.dtype == object or pd.api.types.is_string_dtype(col)) and _numbers_as_text(col, name)
 
 
+def _names(value) -> list | None:
+    """One name or a sequence of names as a list; None stays None."""
+    return None if value is None else ([value] if isinstance(value, str) else list(value))
+
+
 class NumericFeaturizer(Featurizer):
     """Selected (default: all numeric, except ``exclude``) columns, optionally standardised.
 
@@ -56,13 +61,11 @@ class NumericFeaturizer(Featurizer):
 
     def _column_list(self) -> list | None:
         """``columns`` as a list of names (None stays None)."""
-        c = self.columns
-        return None if c is None else ([c] if isinstance(c, str) else list(c))
+        return _names(self.columns)
 
     def _exclude_list(self) -> list:
         """``exclude`` as a list of names (None = nothing excluded)."""
-        e = self.exclude
-        return [] if e is None else ([e] if isinstance(e, str) else list(e))
+        return _names(self.exclude) or []
 
     def spec(self) -> dict:
         spec = super().spec()
