@@ -4,6 +4,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from labelmill.lfs import ABSTAIN
 from labelmill.lfs.cli_commands import load_lfs_from_file, register
 
 LFS_PY = '''
@@ -98,3 +99,27 @@ def test_bad_input_exits_2(cli, files, case):
     assert not (tmp / "L.parquet").exists()
     if case == "lf_raises":
         assert "boom" in r.output and "ZeroDivisionError" in r.output
+
+
+def test_an_lf_file_edited_within_the_same_second_is_reloaded(tmp_path, monkeypatch):
+    """A same-size edit saved in the same second as the last load: Python's .pyc check
+    (source size and mtime in whole seconds) would call the old bytecode fresh, so the
+    old LF would run and its votes be cached under the new source. Bytecode writing is
+    forced on, since the test environment may turn it off."""
+    import os
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    f = tmp_path / "kw_lfs.py"
+    src = ("from labelmill.lfs import keyword_lf\n"
+           "kw = keyword_lf('kw', ['{word}'], label=1)\n")
+    f.write_text(src.format(word="spam"))
+    os.utime(f, (1_700_000_000, 1_700_000_000))
+    df = pd.DataFrame({"text": ["buy spam now", "a scam offer"]})
+    first = load_lfs_from_file(f)[0]
+    assert [first(r) for r in df.to_dict("records")] == [1, ABSTAIN]
+    f.write_text(src.format(word="scam"))  # same size,
+    os.utime(f, (1_700_000_000, 1_700_000_000))  # same mtime
+    second = load_lfs_from_file(f)[0]
+    assert [second(r) for r in df.to_dict("records")] == [ABSTAIN, 1]
+    assert not (tmp_path / "__pycache__").exists()  # nothing written beside the user's file

@@ -64,9 +64,10 @@ class WeightedMajorityVote(LabelModel):
     the posterior of the one-coin model. The accuracies come from
     ``estimator="triplet"`` (default): the triplet method on pairwise agreement rates
     (see :mod:`labelmill.label_models.triplets`), consistent under the one-coin model;
-    or ``estimator="agreement"``: each source's agreement with the leave-one-out
-    weighted vote of the others, iterated ``n_iter`` times (simple, but biased low:
-    the reference vote is itself sometimes wrong). Either way a source with little
+    or ``estimator="agreement"``: each source's expected agreement with the weighted
+    vote's posterior, iterated ``n_iter`` times from equal weights (the EM fixed point
+    of the one-coin model). Only rows where another source also votes count, since
+    elsewhere a vote could only vouch for itself. Either way a source with little
     overlap is pulled toward ``prior_accuracy``. Uncovered rows get the prior:
     ``class_balance`` if given to ``fit``, else uniform.
 
@@ -115,7 +116,7 @@ class WeightedMajorityVote(LabelModel):
             acc, n_triplets = triplet_accuracies(L, prior_accuracy=self.prior_accuracy)
             basis = np.where(n_triplets > 0, "triplets", "prior").astype(object)
         elif self.estimator == "agreement":
-            acc = self._loo_agreement(L, np.log(self.class_balance_))
+            acc = self._posterior_agreement(L, np.log(self.class_balance_))
             basis = np.full(m, "agreement", dtype=object)
         else:
             raise ValueError(f"estimator must be 'triplet' or 'agreement', got {self.estimator!r}")
@@ -127,7 +128,7 @@ class WeightedMajorityVote(LabelModel):
         self.accuracy_basis_ = basis
         self.weights_ = np.log(acc * (k - 1) / (1 - acc))
 
-    def _loo_agreement(self, L, log_prior):
+    def _posterior_agreement(self, L, log_prior):
         k, m = L.n_classes, L.n_sources
         rows, srcs, labs = L.rows, L.sources, L.labels
         w = np.ones(m)
@@ -137,9 +138,10 @@ class WeightedMajorityVote(LabelModel):
         idx = np.arange(len(labs))
         acc = np.full(m, self.prior_accuracy)
         for _ in range(self.n_iter):
-            loo = (L.class_counts(w) + log_prior)[rows]
-            loo[idx, labs] -= w[srcs]  # leave-one-out: a vote may not vouch for itself
-            Q = softmax_rows(loo)
+            # the posterior includes the source's own vote: leaving it out ignores that the
+            # vote is itself evidence, so each round's estimates come out lower than the
+            # last, and the iteration collapsed to 1/k
+            Q = softmax_rows((L.class_counts(w) + log_prior)[rows])
             hits = np.bincount(srcs, weights=Q[idx, labs] * others, minlength=m)
             acc = (hits + self.prior_strength * self.prior_accuracy) / (n_checked + self.prior_strength)
             acc = np.clip(acc, 1.0 / k + 1e-3, 0.99)

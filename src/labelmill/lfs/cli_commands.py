@@ -49,7 +49,11 @@ def load_lfs_from_file(path) -> list:
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
     try:
-        spec.loader.exec_module(module)
+        # compiled from the source every time, never through a __pycache__ .pyc: Python
+        # trusts a .pyc whose source has the same size and mtime second, so an edit such as
+        # "spam" -> "scam" saved within a second of the last load would run the old LFs
+        # (and cache their votes under the new source's key)
+        exec(compile(path.read_bytes(), str(path), "exec", dont_inherit=True), module.__dict__)
     except LabelmillError as exc:
         del sys.modules[mod_name]
         raise LFUsageError(f"{path}: {exc}") from None
