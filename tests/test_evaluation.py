@@ -138,3 +138,27 @@ def test_check_gold_names_infinite_and_huge_floats():
     for v in (np.inf, 1e30):  # they used to wrap around to -9223372036854775808
         with pytest.raises(ValueError, match=re.escape(f"y_valid row 2 is {v!r}, not a class id")):
             check_gold(np.array([0.0, 1.0, v]), 2, "y_valid")
+
+
+# worked edge cases (from mutation testing: each failed to be caught before)
+def test_ece_confidence_one_shares_the_last_bin():
+    # conf 1.0 (wrong) and 0.95 (right) both fall in bin 14 of 15: |1.95 - 1| / 2
+    P = np.array([[1.0, 0.0], [0.95, 0.05]])
+    assert expected_calibration_error(P, np.array([1, 0])) == pytest.approx(0.475)
+    # with one bin per row it would be (|1 - 0| + |0.95 - 1|) / 2 = 0.525
+
+
+def test_log_loss_and_ece_refuse_the_class_id_k():
+    P = np.array([[0.5, 0.5], [0.2, 0.8]])
+    for fn, name in ((expected_calibration_error, "expected_calibration_error"), (log_loss, "log_loss")):
+        with pytest.raises(ValueError, match=rf"{name}: y row 1 is 2, not a class id in \[0, 1\]"):
+            fn(P, np.array([0, 2]))
+
+
+def test_binary_f1_is_the_f1_of_class_1():
+    # class 1: tp=1 fp=0 fn=1 -> F1 2/3 ; class 0: tp=2 fp=1 fn=0 -> F1 0.8 (asymmetric on purpose)
+    y, yp = np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0])
+    P = np.eye(2)[yp] * 0.8 + 0.1
+    out = classification_metrics(y, yp, P, n_classes=2)
+    assert out["f1"] == pytest.approx(2 / 3)
+    assert out["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)

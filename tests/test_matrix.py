@@ -461,3 +461,32 @@ def test_tuple_index_is_refused(L3):
 def test_from_coo_names_an_out_of_range_vote_whose_row_is_out_of_range_too():
     with pytest.raises(InvalidVotesError, match="row 7"):
         LabelMatrix.from_coo([7], [0], [4], n_rows=2, n_classes=2, row_ids=["a", "b"])
+
+
+# worked edge cases (from mutation testing: each failed to be caught before)
+
+DENSE3 = np.array([[0, 1, -1], [2, 2, 0], [-1, -1, -1]])
+
+def test_from_coo_refuses_a_source_index_equal_to_n_sources():
+    # index M is one past the last source (the existing test only tries M + 1)
+    with pytest.raises(InvalidVotesError, match="source index out of range"):
+        LabelMatrix.from_coo([0], [2], [1], n_rows=2, n_classes=2, n_sources=2)
+    with pytest.raises(InvalidVotesError, match="source index out of range"):
+        LabelMatrix.from_coo([0], [1], [1], n_rows=2, n_classes=2, source_names=["a"])
+
+
+@pytest.mark.parametrize("sl", [slice(2, 1), slice(3, 0), slice(2, 2), slice(-1, 0)])
+def test_empty_slices_give_zero_rows_like_numpy(sl):
+    L = LabelMatrix.from_dense(DENSE3, n_classes=3)
+    sub = L[sl]
+    assert sub.shape == (0, 3) and sub.nnz == 0
+    np.testing.assert_array_equal(sub.to_dense(), DENSE3[sl])
+
+
+def test_hstack_takes_the_largest_number_of_classes_whatever_the_order():
+    L3 = LabelMatrix.from_dense(DENSE3, n_classes=3)
+    two = LabelMatrix.from_dense([[1], [-1], [0]], n_classes=2, source_names=["extra"])
+    H = LabelMatrix.hstack([two, L3])
+    assert H.n_classes == 3
+    assert H.source_names == ("extra", "source_0", "source_1", "source_2")
+    np.testing.assert_array_equal(H.to_dense(), np.hstack([[[1], [-1], [0]], DENSE3]))
