@@ -264,3 +264,23 @@ def test_label_json_ids_read_as_integers_once_each(tmp_path):
     assert load_wrench(folder).class_names == ["neg", "pos"]
     folder = write_folder(tmp_path / "e", {"train": GOOD}, labels={"0": "neg", "00": "pos", "1": "x"})
     _raises(DataFormatError, folder, str(folder / "label.json"), "each once")
+
+
+def test_a_data_field_named_id_must_repeat_the_record_key(tmp_path):
+    # the examples table's "id" column is the record key: a data field of that name that
+    # repeats it (as number or string) is folded in; one that differs is refused by row
+    same = {"7": {"data": {"id": 7, "text": "x"}, "label": 1, "weak_labels": [0, -1]},
+            "8": {"data": {"id": "8", "text": "y"}, "label": 0, "weak_labels": [-1, 1]}}
+    ds = load_wrench(write_folder(tmp_path / "same", {"train": same}))
+    assert ds.train.examples.columns.tolist() == ["id", "text"]
+    assert ds.train.examples["id"].tolist() == ["7", "8"]
+    clash = {"7": same["7"], "8": {**same["8"], "data": {"id": 3, "text": "y"}}}
+    _raises(DataFormatError, write_folder(tmp_path / "clash", {"train": clash}),
+            "train.json", "row id '8'", "data field 'id' = 3", "rename the field")
+
+
+def test_class_names_ordered_by_class_id_not_file_order(tmp_path):
+    (tmp_path / "label.json").write_text(json.dumps({"1": "spam", "0": "ham"}))
+    (tmp_path / "train.json").write_text(json.dumps({"a": {"data": {"text": "x"}, "label": 1, "weak_labels": [1]}}))
+    ds = load_wrench(tmp_path)
+    assert ds.class_names == ["ham", "spam"]

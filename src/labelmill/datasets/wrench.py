@@ -182,6 +182,16 @@ def read_split(path: Path, name: str, n_classes: int, source_names: list[str] | 
     except InvalidVotesError as exc:
         raise InvalidVotesError(f"{path}: {exc}") from None
     examples = pd.DataFrame(data)
+    if "id" in examples.columns:
+        # the record key is the example's id; a data field of the same name may only repeat it
+        own = examples["id"].astype(str).to_numpy()
+        differ = np.flatnonzero(examples["id"].isna().to_numpy() | (own != np.asarray(ids, dtype=str)))
+        if differ.size:
+            i = int(differ[0])
+            raise DataFormatError(f"{path}: row id {ids[i]!r} has a data field 'id' = {data[i].get('id')!r}; "
+                                  f"'id' is the record's key in the examples table, so a data field of that "
+                                  f"name must repeat it: rename the field")
+        examples = examples.drop(columns="id")
     examples.insert(0, "id", ids)
     return Split(name=name, examples=examples, gold=np.asarray(gold, dtype=np.int64), L=L)
 
