@@ -369,10 +369,21 @@ def test_ctrl_c_during_nn_descent_is_raised_when_it_returns():
 
     from labelmill.propagation.graph import _interrupts_held
 
-    finished = False
-    with pytest.raises(KeyboardInterrupt):
+    # pytest run as a background job starts with SIGINT ignored: set the usual handler
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        finished = False
+        with pytest.raises(KeyboardInterrupt):
+            with _interrupts_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                sum(range(100_000))  # the handler runs here: noted, not raised
+                finished = True
+        assert finished and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        # an ignored SIGINT (nohup, a background job) stays ignored
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         with _interrupts_held():
             os.kill(os.getpid(), signal.SIGINT)
-            sum(range(100_000))  # the handler runs here: noted, not raised
-            finished = True
-    assert finished and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            sum(range(100_000))
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -171,7 +171,8 @@ def _pair_similarities(X, metric: str, idx: np.ndarray) -> np.ndarray:
 @contextmanager
 def _interrupts_held():
     """Ctrl-C (and SIGTERM, when it is mapped to KeyboardInterrupt as the CLI does) raised
-    as KeyboardInterrupt once the block ends, not inside it.
+    as KeyboardInterrupt once the block ends, not inside it. A signal whose handler is not
+    Python's KeyboardInterrupt (ignored, or the caller's own) is left alone.
 
     numba's compiled code lets the interpreter run signal handlers mid-call and then
     clears the KeyboardInterrupt they raise, or reports it as a SystemError: a Ctrl-C
@@ -188,8 +189,9 @@ def _interrupts_held():
             raise KeyboardInterrupt
         caught.append(signum)
 
-    nums = [signal.SIGINT] + ([signal.SIGTERM] if signal.getsignal(signal.SIGTERM) is signal.default_int_handler
-                              else [])
+    # only signals that would raise KeyboardInterrupt: one the process ignores (nohup, a
+    # background job) or handles itself stays as it is
+    nums = [n for n in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(n) is signal.default_int_handler]
     previous = {n: signal.signal(n, note) for n in nums}
     try:
         yield
