@@ -10,6 +10,11 @@ import pytest
 from labelmill._io import atomic_path, is_temp_file, output_batch, write_json_atomic
 
 
+def _runs(folder, names=("a.json", "b.json")):
+    """The "run" value of each JSON file in ``folder``."""
+    return [json.loads((folder / f).read_text())["run"] for f in names]
+
+
 def test_a_failed_batch_keeps_every_old_file_and_leaves_no_temp_files(tmp_path):
     write_json_atomic(tmp_path / "a.json", {"run": 1})
     write_json_atomic(tmp_path / "b.json", {"run": 1})
@@ -19,13 +24,12 @@ def test_a_failed_batch_keeps_every_old_file_and_leaves_no_temp_files(tmp_path):
             # not yet in place: the batch has not ended
             assert json.loads((tmp_path / "a.json").read_text()) == {"run": 1}
             raise KeyboardInterrupt  # e.g. Ctrl-C between the model and the metrics
-    assert json.loads((tmp_path / "a.json").read_text()) == {"run": 1}
-    assert json.loads((tmp_path / "b.json").read_text()) == {"run": 1}
+    assert _runs(tmp_path) == [1, 1]
     assert not [p for p in os.listdir(tmp_path) if is_temp_file(p)]
     with output_batch():
         write_json_atomic(tmp_path / "a.json", {"run": 3})
         write_json_atomic(tmp_path / "b.json", {"run": 3})
-    assert [json.loads((tmp_path / f).read_text())["run"] for f in ("a.json", "b.json")] == [3, 3]
+    assert _runs(tmp_path) == [3, 3]
     assert not [p for p in os.listdir(tmp_path) if is_temp_file(p)]
 
 
@@ -58,5 +62,5 @@ def test_nested_output_batch_commits_only_with_the_outer_one(tmp_path):
                 write_json_atomic(tmp_path / "b.json", {"run": 2})
             assert json.loads((tmp_path / "b.json").read_text()) == {"run": 1}
             raise KeyboardInterrupt
-    assert [json.loads((tmp_path / f).read_text())["run"] for f in ("a.json", "b.json")] == [1, 1]
+    assert _runs(tmp_path) == [1, 1]
     assert not [p for p in os.listdir(tmp_path) if is_temp_file(p)]

@@ -12,19 +12,13 @@ from labelmill.evaluation import log_loss
 from labelmill.label_models import (AutoLabelModel, DawidSkene, MajorityVote, MomentMatching,
                                     WeightedMajorityVote, break_ties)
 from labelmill.label_models.base import smoothed_class_balance
+from test_label_models import synth_binary_like
 
 
 def one_coin_votes(n, k, accs, covs, balance, seed):
-    """Conditionally independent one-coin sources (as in test_label_models.synth_binary_like)."""
-    rng = np.random.default_rng(seed)
-    y = rng.choice(k, size=n, p=balance)
-    dense = np.full((n, len(accs)), -1)
-    for j, (a, c) in enumerate(zip(accs, covs)):
-        votes = rng.random(n) < c
-        right = rng.random(n) < a
-        wrong = (y + rng.integers(1, k, size=n)) % k
-        dense[:, j] = np.where(votes, np.where(right, y, wrong), -1)
-    return dense, y
+    """(N, M) dense votes and (N,) gold of `synth_binary_like`'s one-coin sources."""
+    L, y = synth_binary_like(n, k, accs, covs, balance, seed)
+    return L.to_dense(), y
 
 
 # ---------------------------------------------------------------------- base / majority

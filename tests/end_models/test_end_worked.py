@@ -1,4 +1,5 @@
-"""Calibration, end-model tuning, self-training, ELR, mixup and the teacher choice worked by hand: each test pins a behaviour that a plausible one-line bug (found by hand-made
+"""Calibration, end-model tuning, self-training, ELR, mixup and the teacher choice worked
+by hand. Each test pins a behaviour that a plausible one-line bug (found by hand-made
 mutation testing) changed without any other test noticing."""
 
 from __future__ import annotations

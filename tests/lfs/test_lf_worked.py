@@ -1,10 +1,24 @@
-"""Applying LFs: vote ranges, cache keys, thresholds and n_classes worked by hand: each test pins a behaviour that a plausible one-line bug (found by hand-made
-mutation testing) changed without any other test noticing."""
+"""Applying LFs: vote ranges, cache keys, thresholds and n_classes worked by hand. Each
+test pins a behaviour that a plausible one-line bug (found by hand-made mutation testing)
+changed without any other test noticing."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+
+from labelmill.errors import LabelingFunctionError
+from labelmill.lfs import apply_lfs, keyword_lf, labeling_function, model_lf
+
+
+@labeling_function()
+def lf_two(x):
+    """Votes 2 on "two", else 1: one past the last class when n_classes=2."""
+    return 2 if x.text == "two" else 1
+
+
+ONE_TWO = pd.DataFrame({"text": ["one", "two", "one"]})
 
 
 # ------------------------------------------------------------------------- applying LFs
@@ -18,11 +32,6 @@ class _Stars:
 
 
 def test_a_vote_equal_to_n_classes_is_refused_for_a_model_lf():
-    import pandas as pd
-
-    from labelmill.errors import LabelingFunctionError
-    from labelmill.lfs import apply_lfs, model_lf
-
     df = pd.DataFrame({"text": ["1", "2", "3", "4", "5"]})
     # integer classes_ are the class ids: "5" votes class 5, one past n_classes=5
     with pytest.raises(LabelingFunctionError, match=r"'stars' voted 5 on row 4, outside \[-1, 4\]"):
@@ -30,48 +39,25 @@ def test_a_vote_equal_to_n_classes_is_refused_for_a_model_lf():
 
 
 def test_a_python_lf_voting_n_classes_fails_in_the_worker_and_can_abstain():
-    import pandas as pd
-
-    from labelmill.errors import LabelingFunctionError
-    from labelmill.lfs import apply_lfs, labeling_function
-
-    @labeling_function()
-    def lf_two(x):
-        return 2 if x.text == "two" else 1
-
-    df = pd.DataFrame({"text": ["one", "two", "one"]})
-    L = apply_lfs([lf_two], df, n_classes=2, cache=False, progress=False, n_jobs=1, on_error="abstain")
+    L = apply_lfs([lf_two], ONE_TWO, n_classes=2, cache=False, progress=False, n_jobs=1, on_error="abstain")
     assert L.to_dense()[:, 0].tolist() == [1, -1, 1]
     assert L.report.errors == {"lf_two": 1}
     with pytest.raises(LabelingFunctionError, match=r"returned 2 \(int\); expected a class id in \[-1, 1\]"):
-        apply_lfs([lf_two], df, n_classes=2, cache=False, progress=False, n_jobs=1)
+        apply_lfs([lf_two], ONE_TWO, n_classes=2, cache=False, progress=False, n_jobs=1)
 
 
 # ------------------------------------------------------------------------- vote cache keys
 def test_cached_votes_are_not_reused_for_another_n_classes(tmp_path):
-    import pandas as pd
-
-    from labelmill.lfs import apply_lfs, labeling_function
-
-    @labeling_function()
-    def lf_two(x):
-        return 2 if x.text == "two" else 1
-
-    df = pd.DataFrame({"text": ["one", "two", "one"]})
     kw = dict(cache=tmp_path / "c", progress=False, n_jobs=1, on_error="abstain")
-    two = apply_lfs([lf_two], df, n_classes=2, **kw)
+    two = apply_lfs([lf_two], ONE_TWO, n_classes=2, **kw)
     assert two.to_dense()[:, 0].tolist() == [1, -1, 1] and two.report.errors == {"lf_two": 1}
-    three = apply_lfs([lf_two], df, n_classes=3, **kw)  # vote 2 is a class now
+    three = apply_lfs([lf_two], ONE_TWO, n_classes=3, **kw)  # vote 2 is a class now
     assert three.to_dense()[:, 0].tolist() == [1, 2, 1] and three.report.errors == {}
     assert three.report.computed == ["lf_two"]
 
 
 @pytest.mark.parametrize("option", [{"word_boundary": False}, {"ignore_case": False}])
 def test_keyword_options_are_part_of_the_cache_key(tmp_path, option):
-    import pandas as pd
-
-    from labelmill.lfs import apply_lfs, keyword_lf
-
     df = pd.DataFrame({"text": ["Subscribe", "SUB now", "nothing"]})
     kw = dict(cache=tmp_path / "c", progress=False, n_jobs=1)
     plain = apply_lfs([keyword_lf("kw", ["sub"], 1)], df, **kw)
@@ -82,10 +68,6 @@ def test_keyword_options_are_part_of_the_cache_key(tmp_path, option):
 
 
 def test_model_lf_votes_at_exactly_the_threshold():
-    import pandas as pd
-
-    from labelmill.lfs import apply_lfs, model_lf
-
     class Sure:
         classes_ = np.array([0, 1])
 
@@ -98,10 +80,6 @@ def test_model_lf_votes_at_exactly_the_threshold():
 
 
 def test_n_classes_is_inferred_as_the_largest_vote_plus_one():
-    import pandas as pd
-
-    from labelmill.lfs import apply_lfs, keyword_lf
-
     df = pd.DataFrame({"text": ["apple", "banana", "cherry", "none"]})
     lfs = [keyword_lf("a", ["apple"], 0), keyword_lf("b", ["banana"], 1), keyword_lf("c", ["cherry"], 2)]
     L = apply_lfs(lfs, df, cache=False, progress=False)

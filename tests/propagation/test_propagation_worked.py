@@ -1,5 +1,6 @@
-"""kNN graphs, spreading and the abstain prior worked by hand: each test pins a behaviour that a plausible one-line bug (found by hand-made
-mutation testing) changed without any other test noticing."""
+"""kNN graphs, spreading and the abstain prior worked by hand. Each test pins a behaviour
+that a plausible one-line bug (found by hand-made mutation testing) changed without any
+other test noticing."""
 
 from __future__ import annotations
 
