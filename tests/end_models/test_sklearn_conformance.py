@@ -56,6 +56,53 @@ def test_grid_search_and_cross_val_score_on_soft_targets(youtube):
     assert gs.best_estimator_.score(youtube.X_test, youtube.y_test) > 0.8
 
 
+def test_soft_neg_log_loss_scorer_worked_case():
+    """Two rows, hand-computed: -(0.7 log 0.8 + 0.3 log 0.2 + log 0.6) / 2."""
+    from labelmill.end_models.scoring import soft_cross_entropy
+
+    P = np.array([[0.8, 0.2], [0.4, 0.6]])
+    Y = np.array([[0.7, 0.3], [0.0, 1.0]])
+    expected = -(0.7 * np.log(0.8) + 0.3 * np.log(0.2) + np.log(0.6)) / 2
+    assert soft_cross_entropy(P, Y) == pytest.approx(expected)
+    assert soft_cross_entropy(P, np.array([0, 1])) == pytest.approx(-(np.log(0.8) + np.log(0.6)) / 2)
+    assert soft_cross_entropy(P, Y, sample_weight=[0.0, 1.0]) == pytest.approx(-np.log(0.6))
+    with pytest.raises(DataFormatError, match="class ids in"):
+        soft_cross_entropy(P, np.array([0, 2]))
+    with pytest.raises(DataFormatError, match=r"shape \(2, 3\)"):
+        soft_cross_entropy(P, np.full((2, 3), 1 / 3))
+
+
+def test_soft_neg_log_loss_scorer_in_grid_search(youtube):
+    """`scoring="neg_log_loss"` fails on soft targets; `soft_neg_log_loss` ranks by the
+    cross-entropy against them, and on 1-D labels it agrees with sklearn's scorer."""
+    from sklearn.metrics import get_scorer
+
+    from labelmill.end_models import soft_neg_log_loss
+
+    X, P = youtube.X_train, youtube.soft
+    with pytest.raises(ValueError):
+        GridSearchCV(SoftLogisticRegression(), {"C": [1.0]}, cv=2, scoring="neg_log_loss",
+                     error_score="raise").fit(X, P)
+    gs = GridSearchCV(SoftLogisticRegression(), {"C": [0.01, 1.0, 100.0]}, cv=3, scoring=soft_neg_log_loss,
+                      error_score="raise").fit(X, P)
+    m = SoftLogisticRegression(C=1.0).fit(X, P)
+    ce = -(P * np.log(np.clip(m.predict_proba(X), 1e-300, 1))).sum(axis=1).mean()
+    assert soft_neg_log_loss(m, X, P) == pytest.approx(-ce)
+    assert np.isfinite(gs.cv_results_["mean_test_score"]).all() and (gs.cv_results_["mean_test_score"] < 0).all()
+    assert gs.best_params_["C"] == gs.cv_results_["params"][int(np.argmax(gs.cv_results_["mean_test_score"]))]["C"]
+    # 1-D labels, also as strings: the same value as scikit-learn's neg_log_loss
+    assert soft_neg_log_loss(m, youtube.X_test, youtube.y_test) == pytest.approx(
+        get_scorer("neg_log_loss")(m, youtube.X_test, youtube.y_test))
+    names = np.array(["ham", "spam"])
+    ms = SoftLogisticRegression().fit(X, names[P.argmax(axis=1)])
+    assert soft_neg_log_loss(ms, youtube.X_test, names[youtube.y_test]) == pytest.approx(
+        get_scorer("neg_log_loss")(ms, youtube.X_test, names[youtube.y_test]))
+    with pytest.raises(DataFormatError, match="'eggs' \\(row 0\\)"):
+        soft_neg_log_loss(ms, youtube.X_test[:2], np.array(["eggs", "ham"]))
+    with pytest.raises(DataFormatError, match="3 columns but the model has 2 classes"):
+        soft_neg_log_loss(m, X, np.full((X.shape[0], 3), 1 / 3))
+
+
 def test_mlp_score_on_soft_targets(youtube):
     pytest.importorskip("torch")
     X, P = youtube.X_train, youtube.soft

@@ -8,6 +8,7 @@ sparse or dense and y either (N,) class labels or (N, k) soft targets, then
 - ``SoftMLPClassifier``: a PyTorch MLP (needs the ``torch`` extra).
 - ``SelfTrainer`` / ``self_train``: teacher-student rounds that reach uncovered rows.
 - ``TemperatureScaling``, ``TopLabelIsotonic``, ``CalibratedClassifier``, ``reliability_diagram``: calibration.
+- ``soft_neg_log_loss``: a scorer for ``GridSearchCV`` on soft targets.
 - ``smooth_labels``, ``mixup``, ``confidence_weights``, ``filter_rows``: training options.
 - ``training.train_end_model``: the stage (settings chosen on valid, calibration);
   ``teacher.choose_teacher``: which label model's labels to learn from.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from .calibration import CalibratedClassifier, TemperatureScaling, TopLabelIsotonic, reliability_diagram
 from .mlp import SoftMLPClassifier
 from .options import confidence_weights, draw_mixup, filter_rows, mixup, smooth_labels
+from .scoring import soft_neg_log_loss
 from .self_training import SelfTrainer, self_train
 from .soft_logreg import SoftLogisticRegression
 
@@ -52,5 +54,5 @@ def make_end_model(name: str | None = None, **params):
 
 __all__ = ["END_MODELS", "DEFAULT_END_MODEL", "make_end_model", "SoftLogisticRegression", "SoftMLPClassifier",
            "SelfTrainer", "self_train", "TemperatureScaling", "TopLabelIsotonic", "CalibratedClassifier",
-           "reliability_diagram",
+           "reliability_diagram", "soft_neg_log_loss",
            "smooth_labels", "mixup", "draw_mixup", "confidence_weights", "filter_rows"]

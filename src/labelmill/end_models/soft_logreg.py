@@ -61,7 +61,7 @@ class SoftLogisticRegression(SoftTargetScoreMixin, ClassifierMixin, BaseEstimato
     measured against each row's most probable class ``y.argmax(axis=1)``, so
     ``GridSearchCV`` and ``cross_val_score`` work on soft targets with their default scoring.
     (scikit-learn's probability scorers such as ``"neg_log_loss"`` accept 1-D labels only;
-    with soft targets pass a scorer of your own.)
+    with soft targets pass ``scoring=labelmill.end_models.soft_neg_log_loss``.)
 
     Attributes
     ----------
