@@ -77,6 +77,22 @@ def test_compare_table(demo_copy):
     assert "dawid_skene" in res.output and "test" in res.output
 
 
+def test_compare_table_fits_80_columns(demo_copy, monkeypatch):
+    """coverage and n are the same for every label model: they go into the title, and
+    the metric headers are whole on an 80-column terminal (they were cut to 'accur…')."""
+    from rich.console import Console
+
+    import labelmill.cli as cli
+
+    monkeypatch.setattr(cli, "console", Console(width=80))
+    res = invoke("compare", demo_copy)
+    assert res.exit_code == 0, res.output
+    assert "yt: test (coverage 0.928, n 250)" in res.output
+    for header in ("accuracy", "macro_f1", "log_loss", "weighted_majority"):
+        assert header in res.output
+    assert "…" not in res.output and max(len(line) for line in res.output.splitlines()) <= 80
+
+
 def test_no_train_split_fits_transductively(demo_copy, tmp_path):
     (demo_copy / "train.json").unlink()
     out = tmp_path / "out"

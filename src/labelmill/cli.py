@@ -183,11 +183,20 @@ def _check_stage_options(propagate: bool, end_model) -> None:
         raise click.UsageError("--denoise-fraction needs --denoise correct (it is the fraction relabelled)")
 
 
-def metrics_table(title: str, rows: dict[str, dict]) -> Table:
-    """A rich table: one row per (label) key, one column per metric."""
+def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = ()) -> Table:
+    """A rich table: one row per (label) key, one column per metric.
+
+    A metric named in ``shared`` that has one value on every row (coverage and n are
+    properties of the votes, the same for every label model) goes into the title instead
+    of a column, so that the table fits an 80-column terminal without cut headers."""
+    in_title = [c for c in shared if len({repr(r.get(c)) for r in rows.values()}) == 1
+                and next(iter(rows.values())).get(c) is not None]
+    if in_title:
+        first = next(iter(rows.values()))
+        title += " (" + ", ".join(f"{c} {_fmt(first[c])}" for c in in_title) + ")"
     table = Table(title=title, title_justify="left")
     table.add_column("", no_wrap=True)
-    cols = [c for c in METRIC_COLUMNS if any(c in r for r in rows.values())]
+    cols = [c for c in METRIC_COLUMNS if c not in in_title and any(c in r for r in rows.values())]
     for c in cols:
         table.add_column(c, justify="right")
     for name, r in rows.items():
@@ -396,7 +405,7 @@ def compare(data_dir, demo, as_json, seed):
         rows = {n: r[split] for n, r in results.items() if split in r}
         if rows:
             scored = True
-            console.print(metrics_table(f"{ds.name}: {split}", rows))
+            console.print(metrics_table(f"{ds.name}: {split}", rows, shared=("coverage", "n")))
     if not scored:
         console.print(f"{ds.name}: no split with gold labels: nothing to score")
     if "selected" in results.get("auto", {}):
