@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -243,6 +247,24 @@ def test_run_raw_table_bad_columns(raw_youtube, tmp_path):
     _assert_bad(invoke("run", tmp_path / "missing.parquet", "--lfs", lfs), "no such data file")
 
 
+def test_compare_raw_table_with_lf_file(raw_youtube, tmp_path):
+    """compare takes a raw table and an LF file as run does, and scores the same models."""
+    data, lfs = raw_youtube
+    res = invoke("compare", data, "--lfs", lfs, "--gold-column", "label", "--split-column", "split", "--json",
+                 "--no-cache", "--n-jobs", "1")
+    assert res.exit_code == 0, res.output
+    models = json.loads(res.output[res.output.index("{"):])["models"]
+    assert set(models) == {"majority", "weighted_majority", "dawid_skene", "moments", "auto"}
+    assert models["auto"]["test"]["n"] == 250 and models["auto"]["test"]["accuracy"] > 0.7
+    res = invoke("run", data, "--lfs", lfs, "--gold-column", "label", "--split-column", "split", "--label-model",
+                 "majority", "--out", tmp_path / "o", "--no-cache", "--n-jobs", "1")
+    run_test = json.loads((tmp_path / "o" / "metrics.json").read_text())["splits"]["test"]
+    assert models["majority"]["test"]["accuracy"] == run_test["accuracy"]
+    # the raw-data options mean nothing for a WRENCH folder: refused, not ignored
+    res = invoke("compare", "--demo", "--gold-column", "label")
+    assert res.exit_code == 2 and "--gold-column needs --lfs" in res.output
+
+
 def test_run_passes_label_model_parameters(tmp_path):
     res = invoke("run", "--demo", "--label-model", "dawid_skene", "--param", "abstain=model",
                  "--param", "smoothing=0.5", "--out", tmp_path)
@@ -430,3 +452,13 @@ def test_outputs_without_any_gold(demo_copy, tmp_path):
     assert "no split with gold labels to score" in res.output
     res = invoke("compare", demo_copy)
     assert res.exit_code == 0 and "nothing to score" in res.output
+
+
+def test_python_dash_m_labelmill_runs_the_command(tmp_path):
+    """`python -m labelmill` is the `labelmill` command (as `python -m snorkel...` habits expect)."""
+    src = str(Path(__import__("labelmill").__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run([sys.executable, "-m", "labelmill", "--help"], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "python -m labelmill" in res.stdout and "run" in res.stdout and "predict" in res.stdout

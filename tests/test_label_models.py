@@ -183,6 +183,16 @@ def test_weighted_majority_with_given_weights_is_softmax_of_weighted_votes():
         WeightedMajorityVote(weights=[1.0, 2.0]).fit(HAND, n_classes=3)
 
 
+def test_predict_can_abstain_on_ties_as_snorkel_does():
+    tie = np.array([[0, 1, -1], [0, 0, 1], [-1, -1, -1]])
+    model = MajorityVote().fit(tie, n_classes=3)
+    np.testing.assert_array_equal(model.predict(tie, tie_break_policy="abstain"), [-1, 0, -1])
+    assert model.predict(tie, tie_break_policy="random")[1] == 0
+    np.testing.assert_array_equal(model.predict(tie), model.predict(tie, tie_break_policy="random"))
+    with pytest.raises(ValueError, match="tie_break_policy must be one of 'random', 'abstain'"):
+        model.predict(tie, tie_break_policy="true-random")
+
+
 def test_break_ties():
     P = np.array([[0.2, 0.8], [0.5, 0.5], [0.4, 0.6]])
     out = break_ties(P, random_state=0)
@@ -441,10 +451,21 @@ def test_wrong_number_of_sources_at_predict(name):
 def test_wrong_number_of_classes_at_predict(name):
     model = AutoLabelModel() if name == "auto" else model_zoo()[name]
     model.fit(HAND, n_classes=3)
-    with pytest.raises(InvalidVotesError, match="has 2 classes, expected 3"):
-        model.predict_proba(LabelMatrix.from_dense([[0, 1, 0]], n_classes=2))
+    with pytest.raises(InvalidVotesError, match="has 4 classes, expected 3"):
+        model.predict_proba(LabelMatrix.from_dense([[0, 1, 0]], n_classes=4))
     with pytest.raises(InvalidVotesError, match="outside"):
         model.predict_proba([[0, 1, 3]])
+
+
+@pytest.mark.parametrize("name", ZOO + ["auto"])
+def test_a_matrix_with_fewer_classes_is_widened_at_predict(name):
+    """LFs applied to a few new rows may vote only classes 0 and 1 of 3, so that matrix
+    says k=2; its votes mean what they mean to the model, as for the same dense array."""
+    model = AutoLabelModel() if name == "auto" else model_zoo()[name]
+    model.fit(HAND, n_classes=3)
+    few = LabelMatrix.from_dense([[0, 1, 0], [-1, 1, 1]], n_classes=2)
+    np.testing.assert_allclose(model.predict_proba(few), model.predict_proba(few.to_dense()))
+    np.testing.assert_array_equal(model.predict(few), model.predict(few.to_dense()))
 
 
 @pytest.mark.parametrize("bad", [[0.5, 0.5], [0.5, 0.6, -0.1], [0, 0, 0], [np.nan, 1, 1], [[1, 1, 1]] * 2, "abc"])

@@ -490,3 +490,44 @@ def test_hstack_takes_the_largest_number_of_classes_whatever_the_order():
     assert H.n_classes == 3
     assert H.source_names == ("extra", "source_0", "source_1", "source_2")
     np.testing.assert_array_equal(H.to_dense(), np.hstack([[[1], [-1], [0]], DENSE3]))
+
+
+def test_numpy_sees_the_dense_view(L3):
+    """np.asarray(L) (and so np.unique, pandas, scikit-learn) gives the (N, M) votes, not an error."""
+    np.testing.assert_array_equal(np.asarray(L3), L3.to_dense())
+    assert np.asarray(L3, dtype=np.int64).dtype == np.int64
+    np.testing.assert_array_equal(pd.DataFrame(np.asarray(L3)).to_numpy(), DENSE3)
+
+
+def test_from_long_class_names_map_answers_to_class_ids():
+    table = pd.DataFrame({"item": ["q1", "q1", "q2", "q3"], "source": ["w1", "w2", "w1", "w2"],
+                          "label": ["dog", "cat", "cat", "bird"]})
+    L = LabelMatrix.from_long(table, class_names=["cat", "dog", "bird"])
+    assert L.n_classes == 3
+    np.testing.assert_array_equal(L.to_dense(), [[1, 0], [0, -1], [-1, 2]])
+    # answers numbered from 1
+    one_based = table.assign(label=[2, 1, 1, 3])
+    assert LabelMatrix.from_long(one_based, class_names=[1, 2, 3]) == L
+    with pytest.raises(InvalidVotesError, match=r"answer 'bird' at vote table row 3 \(item 'q3', source 'w2'\) "
+                                                r"is not among class_names \['cat', 'dog'\]"):
+        LabelMatrix.from_long(table, class_names=["cat", "dog"])
+    with pytest.raises(InvalidVotesError, match=r"non-integer vote 'dog'.*class_names="):
+        LabelMatrix.from_long(table)
+    with pytest.raises(InvalidVotesError, match="n_classes=2 but 3 class_names"):
+        LabelMatrix.from_long(table, class_names=["cat", "dog", "bird"], n_classes=2)
+
+
+def test_from_long_names_numpy_ids_plainly_and_says_how_to_drop_repeated_answers():
+    table = pd.DataFrame({"item": [7, 8, 8], "source": [1, 2, 2], "label": [0, 1, 1]})
+    with pytest.raises(InvalidVotesError) as info:
+        LabelMatrix.from_long(table)
+    msg = str(info.value)
+    assert "np.int64" not in msg
+    assert "(id 8) has two votes from source '2' (vote table rows 1 and 2)" in msg
+    assert "drop_duplicates(['item', 'source'], keep='last')" in msg
+    bad = pd.DataFrame({"item": [7, 8], "source": [1, 1], "label": [0, 0.5]})
+    with pytest.raises(InvalidVotesError, match=r"\(item 8, source '1'\)"):
+        LabelMatrix.from_long(bad)
+    # an abstain (-1) beside an answer is not a second vote
+    ok = pd.DataFrame({"item": [7, 7], "source": [1, 1], "label": [-1, 1]})
+    assert LabelMatrix.from_long(ok).nnz == 1

@@ -105,6 +105,27 @@ def _load(data_dir, demo):
     return load_wrench(demo_path() if demo else data_dir)
 
 
+def _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs, examples="ids"):
+    """The dataset of `run` and `compare`: a WRENCH folder (or --demo), or with --lfs a raw
+    table the labeling functions of FILE.py are applied to."""
+    if lfs_file is None:
+        for flag, value in (("--gold-column", gold_column), ("--split-column", split_column),
+                            ("--n-classes", n_classes)):
+            if value is not None:
+                raise click.UsageError(f"{flag} needs --lfs (a WRENCH folder holds its own gold, splits and classes)")
+        return _load(data_dir, demo)
+    from .lfs import load_lfs_from_file
+    from .pipeline import dataset_from_lfs
+
+    if demo or data_dir is None:
+        raise click.UsageError("with --lfs, give the raw data table as DATA_DIR (not --demo)")
+    if not Path(data_dir).exists():
+        raise click.UsageError(f"{data_dir}: no such data file or folder")
+    lfs = load_lfs_from_file(lfs_file)
+    return dataset_from_lfs(str(data_dir), lfs, gold_column=gold_column, split_column=split_column,
+                            n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True, examples=examples)
+
+
 def _parse_params(params, label_model: str) -> dict:
     """``("abstain=model", "smoothing=0.5")`` -> ``{"abstain": "model", "smoothing": 0.5}``."""
     import ast
@@ -269,25 +290,12 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
     split, one probability column per class, predicted label). Without a train split
     the model is fitted on the valid and test votes (transductively).
     """
-    from .pipeline import dataset_from_lfs
     from .pipeline import run as run_pipeline
 
     _check_stage_options(propagate, end_model)
     _check_out_dir(out_dir)
-
-    if lfs_file is not None:
-        from .lfs import load_lfs_from_file
-
-        if demo or data_dir is None:
-            raise click.UsageError("with --lfs, give the raw data table as DATA_DIR (not --demo)")
-        if not Path(data_dir).exists():
-            raise click.UsageError(f"{data_dir}: no such data file or folder")
-        lfs = load_lfs_from_file(lfs_file)
-        ds = dataset_from_lfs(str(data_dir), lfs, gold_column=gold_column, split_column=split_column,
-                              n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True,
-                              examples="all" if propagate or end_model else "ids")
-    else:
-        ds = _load(data_dir, demo)
+    ds = _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs,
+                   examples="all" if propagate or end_model else "ids")
     model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
     fit_split = ds.train or ds.valid or ds.test
     _check_params_early(model, fit_split.L if fit_split is not None else None, params)
@@ -389,12 +397,19 @@ def predict(model_dir, table, out_path):
 @click.option("--demo", is_flag=True, help="Compare on the bundled YouTube spam data.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1))
+@click.option("--lfs", "lfs_file", default=None, metavar="FILE.py",
+              help="Raw data mode (as for run): DATA_DIR is a table and FILE.py's labeling functions make the votes.")
+@click.option("--gold-column", default=None, help="Raw data mode: column of gold class ids (-1 = unknown).")
+@click.option("--split-column", default=None, help="Raw data mode: column with train/valid/test per row.")
+@click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes.")
+@click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
+@click.option("--n-jobs", type=int, default=None, callback=check_n_jobs, help="Raw data mode: processes for Python LFs.")
 @debug_option
-def compare(data_dir, demo, as_json, seed):
-    """Every label model side by side on one dataset."""
+def compare(data_dir, demo, as_json, seed, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs):
+    """Every label model side by side on one dataset (a WRENCH folder, or a raw table with --lfs)."""
     from .pipeline import compare as compare_models
 
-    ds = _load(data_dir, demo)
+    ds = _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs)
     with console.status(f"fitting {len(LABEL_MODELS)} label models on {ds.name}..."):
         results = compare_models(ds, random_state=seed)
     if as_json:

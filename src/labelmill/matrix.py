@@ -27,10 +27,15 @@ def _index_dtype(n: int) -> np.dtype:
     return np.dtype(np.int32) if n < 2**31 - 1 else np.dtype(np.int64)
 
 
+def _plain(v):
+    """A numpy scalar as the Python value it holds, so messages say 7, not np.int64(7)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _describe_row(row: int, row_ids) -> str:
     if row_ids is None or not 0 <= row < len(row_ids):
         return f"row {row}"
-    return f"row {row} (id {row_ids[row]!r})"
+    return f"row {row} (id {_plain(row_ids[row])!r})"
 
 
 class LabelMatrix:
@@ -173,7 +178,7 @@ class LabelMatrix:
     @classmethod
     def from_long(cls, table, item: str = "item", source: str = "source", label: str = "label",
                   n_classes: int | None = None, items: Sequence | None = None,
-                  source_names: Sequence[str] | None = None) -> "LabelMatrix":
+                  source_names: Sequence[str] | None = None, class_names: Sequence | None = None) -> "LabelMatrix":
         """Build from a long table with one row per vote: (item, source, label).
 
         This is how crowd data comes: ``table`` may be a pandas/polars DataFrame, a
@@ -187,6 +192,15 @@ class LabelMatrix:
         source_names : sequence of str, optional
             Column order. Defaults to the unique sources in natural order
             (``w2`` before ``w10``).
+        class_names : sequence, optional
+            The answers as they appear in the ``label`` column, in class-id order:
+            ``["different", "same"]`` makes "different" class 0 and "same" class 1
+            (also for numbered answers, e.g. ``[1, 2, 3]`` for answers 1..3). An answer not
+            listed is an error naming it. Without it the answers must be class ids
+            (integers, -1 = abstain). ``n_classes`` defaults to ``len(class_names)``.
+
+        A (item, source) pair with two answers is an error naming both rows of the
+        table: keep one, e.g. ``table.drop_duplicates([item, source], keep="last")``.
 
         Returns
         -------
@@ -225,9 +239,40 @@ class LabelMatrix:
             bad = src_vals[np.flatnonzero(cols < 0)[0]]
             bad = bad.item() if isinstance(bad, np.generic) else bad
             raise InvalidVotesError(f"long vote table: source {bad!r} is not among the given source names")
-        labels = _as_integer_votes(
-            df[label].to_numpy(), what=f"column {label!r}",
-            where_fn=lambda i: f"vote table row {i} (item {item_vals[i]!r}, source {src_vals[i]!r})")
+        def where(i):
+            return f"vote table row {i} (item {_plain(item_vals[i])!r}, source {src_vals[i]!r})"
+
+        raw = df[label].to_numpy()
+        if class_names is not None:
+            class_index = pd.Index(list(class_names))
+            if not class_index.is_unique or len(class_index) < 2:
+                raise InvalidVotesError(f"class_names must list at least 2 distinct answers, got {list(class_names)}")
+            if n_classes is not None and n_classes != len(class_index):
+                raise InvalidVotesError(f"n_classes={n_classes} but {len(class_index)} class_names were given")
+            labels = class_index.get_indexer(raw)
+            if (labels < 0).any():
+                i = int(np.flatnonzero(labels < 0)[0])
+                raise InvalidVotesError(f"answer {_plain(raw[i])!r} at {where(i)} is not among class_names "
+                                        f"{list(class_index)[:10]}")
+            n_classes = len(class_index)
+        else:
+            try:
+                labels = _as_integer_votes(raw, what=f"column {label!r}", where_fn=where)
+            except InvalidVotesError as exc:
+                if any(isinstance(v, str) for v in raw[:1000]) or raw.dtype.kind == "U":
+                    raise InvalidVotesError(f"{exc}; answers given as class names need class_names=[...], "
+                                            f"the names in class-id order") from None
+                raise
+        keep = labels != ABSTAIN
+        pair = pd.Series(rows[keep].astype(np.int64) * max(len(src_index), 1) + cols[keep])
+        dup = pair.duplicated(keep=False).to_numpy()
+        if dup.any():
+            at = np.flatnonzero(keep)[dup]
+            first = at[pair.to_numpy()[dup] == pair.to_numpy()[dup][0]][:2]
+            raise InvalidVotesError(
+                f"{_describe_row(int(rows[first[0]]), np.asarray(items))} has two votes from source "
+                f"{src_vals[first[0]]!r} (vote table rows {first[0]} and {first[1]}); keep one answer per item and "
+                f"source, e.g. table.drop_duplicates([{item!r}, {source!r}], keep='last')")
         if n_classes is None:
             n_classes = max(2, int(labels.max()) + 1 if labels.size else 2)
         return cls.from_coo(rows, cols, labels, len(item_index), n_classes, source_names=list(src_index),
@@ -271,6 +316,11 @@ class LabelMatrix:
         out = np.full(self.shape, ABSTAIN, dtype=dtype)
         out[self.rows, self.sources] = self.labels
         return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(L)``: the dense view (as ``to_dense``), so numpy, pandas and
+        scikit-learn functions that take an (N, M) vote array take a LabelMatrix too."""
+        return self.to_dense() if dtype is None else self.to_dense().astype(dtype, copy=False)
 
     def to_long(self):
         """pandas DataFrame with columns row, source, label (one row per vote)."""

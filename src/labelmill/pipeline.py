@@ -528,7 +528,7 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
     split_column : optional column with values "train", "valid", "test". Without it every
         row is in "train" and, when there is gold, the rows with gold also form "valid"
         (scored transductively: the label model never sees gold, but it saw their votes).
-    n_classes : optional; default the largest vote + 1 (at least 2). A gold class above
+    n_classes : optional; default the largest class an LF votes + 1 (at least 2). A gold class above
         every vote is refused rather than taken as a new class (it is usually a typo):
         pass ``n_classes`` when some class really has no LF voting for it.
     examples : "all" (default): each split's ``examples`` holds every column of the data

@@ -158,3 +158,13 @@ def test_dawid_skene_on_held_out_items(answers, truth):
     # the benchmark's published reference figures for this split: majority vote 0.714,
     # crowd-kit's Dawid-Skene 0.810; 39 workers answer every question, so no ties to break
     assert (acc_mv, acc_ds) == (15 / 21, 17 / 21)
+
+
+def test_answers_given_as_class_names(answers, truth):
+    """crowd-kit takes any answer values; class_names maps them to class ids, in order."""
+    names = ["not_duck", "duck"]
+    named = answers.assign(answer=np.asarray(names)[answers.answer])
+    L = _matrix(named, class_names=names)
+    assert L == _matrix(answers)
+    with pytest.raises(InvalidVotesError, match="class_names="):
+        _matrix(named)

@@ -364,3 +364,36 @@ def test_any_way_of_reading_the_row_gives_the_votes_of_a_direct_call():
     for j, f in enumerate(funcs):
         expected = [f(Row(text=t, n=n)) for t, n in zip(df.text, df.n)]
         assert dense[:, j].tolist() == expected, f.__name__
+
+
+def test_declared_classes_count_even_where_the_lf_never_fires():
+    """Applied to a few new rows where the class-2 keyword never matches, the LFs still
+    make a 3-class matrix, so a label model fitted on the full table takes it."""
+    lfs = [keyword_lf("a", ["a"], 0), keyword_lf("c", ["c"], 1), keyword_lf("e", ["e"], 2)]
+    L = apply_lfs(lfs, pd.DataFrame({"text": ["a", "c", "x"]}), cache=False, progress=False)
+    assert L.n_classes == 3 and L.report.n_classes == 3
+    assert apply_lfs([lf_short], pd.DataFrame({"text": ["hi"]}), cache=False, progress=False).n_classes == 2
+
+
+def test_a_preprocessor_that_forgets_to_return_the_row_is_named():
+    def add_length(x):
+        x.n = len(x.text)  # no `return x`
+
+    @labeling_function(pre=[add_length])
+    def long_text(x):
+        return 1 if x.n > 3 else ABSTAIN
+
+    def as_series(x):  # a Snorkel-style preprocessor returning a pandas Series still works
+        return pd.Series({**x, "n": len(x.text)})
+
+    @labeling_function(pre=[as_series])
+    def long_text2(x):
+        return 1 if x.n > 3 else ABSTAIN
+
+    df = pd.DataFrame({"text": ["hello", "a"]})
+    with pytest.raises(LabelingFunctionError, match=r"'long_text' raised TypeError: preprocessor 'add_length' "
+                                                    r"returned None.*forget `return x`.*row id 0"):
+        apply_lfs([long_text], df, cache=False, progress=False, n_jobs=1)
+    with pytest.raises(TypeError, match="preprocessor 'add_length' returned None"):
+        long_text({"text": "hello"})
+    assert apply_lfs([long_text2], df, cache=False, progress=False, n_jobs=1).to_dense().ravel().tolist() == [1, -1]

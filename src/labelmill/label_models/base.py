@@ -8,14 +8,22 @@ import inspect
 import numpy as np
 
 from ..errors import InvalidVotesError, NotFittedError
-from ..matrix import LabelMatrix
+from ..matrix import LabelMatrix, _label_dtype
 
 
 def as_label_matrix(L, n_classes: int | None = None) -> LabelMatrix:
-    """Accept a LabelMatrix or a dense (N, M) array with -1 for abstain."""
+    """Accept a LabelMatrix or a dense (N, M) array with -1 for abstain.
+
+    A LabelMatrix with fewer classes than ``n_classes`` is widened (its votes are valid
+    class ids of the larger set: e.g. the LFs applied to a few new rows voted only
+    classes 0 and 1 of 3); one with more is refused.
+    """
     if isinstance(L, LabelMatrix):
-        if n_classes is not None and L.n_classes != n_classes:
+        if n_classes is not None and L.n_classes > n_classes:
             raise InvalidVotesError(f"label matrix has {L.n_classes} classes, expected {n_classes}")
+        if n_classes is not None and L.n_classes < n_classes:
+            return LabelMatrix(L.indptr, L.sources, L.labels.astype(_label_dtype(n_classes)), n_classes,
+                               L.source_names)
         return L
     return LabelMatrix.from_dense(L, n_classes=n_classes)
 
@@ -26,6 +34,10 @@ def normalize_class_balance(class_balance, k: int) -> np.ndarray:
     if p.shape != (k,) or not np.all(np.isfinite(p)) or (p < 0).any() or p.sum() <= 0:
         raise ValueError(f"class_balance must be {k} non-negative numbers with a positive sum, got {class_balance!r}")
     return p / p.sum()
+
+
+#: what ``predict`` does with rows whose top classes tie exactly
+TIE_BREAK_POLICIES = ("random", "abstain")
 
 
 class LabelModel:
@@ -95,15 +107,25 @@ class LabelModel:
         P = self._predict_proba(L)
         return P
 
-    def predict(self, L) -> np.ndarray:
+    def predict(self, L, tie_break_policy: str = "random") -> np.ndarray:
         """Return (N,) int predicted classes: argmax of ``predict_proba``.
 
         Exact ties (e.g. a tied vote, or an uncovered row under a uniform prior) are
         broken at random with a generator seeded by ``random_state`` and drawn over the
         rows of this call: the same matrix always gets the same answer, but a tied row
-        predicted in another batch may get another of its tied classes.
+        predicted in another batch may get another of its tied classes. With
+        ``tie_break_policy="abstain"`` (Snorkel's default) tied rows get -1 instead, so
+        ``pred >= 0`` keeps the rows with a clear winner.
         """
-        return break_ties(self.predict_proba(L), self.random_state)
+        if tie_break_policy not in TIE_BREAK_POLICIES:
+            raise ValueError(f"tie_break_policy must be one of {', '.join(map(repr, TIE_BREAK_POLICIES))}, "
+                             f"got {tie_break_policy!r}")
+        P = self.predict_proba(L)
+        if tie_break_policy == "abstain":
+            pred = P.argmax(axis=1)
+            pred[(P >= P.max(axis=1, keepdims=True) - 1e-9).sum(axis=1) > 1] = -1
+            return pred
+        return break_ties(P, self.random_state)
 
     # helpers ------------------------------------------------------------------
     def _check_predict_input(self, L) -> LabelMatrix:

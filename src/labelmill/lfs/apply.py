@@ -31,7 +31,7 @@ from . import _regex
 from ._data import TableSource
 from .cache import entry_key, resolve_cache
 from ._rows import make_rows
-from .core import VOTE_DTYPE, LabelingFunction, Row
+from .core import VOTE_DTYPE, LabelingFunction, Row, preprocess
 
 ON_ERROR = ("raise", "abstain")
 PY_BATCH = 4096
@@ -105,7 +105,8 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
     lfs : sequence of labeling functions (unique names); column j of the result is lfs[j]
     data : pandas or polars DataFrame, pyarrow Table, or a path to a Parquet file or
         folder (read in batches), CSV/TSV or JSON-lines file
-    n_classes : int, optional; defaults to the largest vote + 1 (at least 2)
+    n_classes : int, optional; defaults to the largest class any LF voted or, for a
+        declarative LF, can vote (its ``label``), + 1 (at least 2)
     n_jobs : processes for Python LFs; None = all cores, 1 = in this process
     cache : True/None (default folder: ``$LABELMILL_CACHE_DIR`` or ``./.labelmill_cache``),
         a folder path, or False to disable
@@ -229,7 +230,11 @@ def apply_lfs(lfs, data, n_classes: int | None = None, n_jobs: int | None = None
     # ---- range checks (Python LFs are checked in the workers when n_classes is known)
     k = n_classes
     if k is None:
-        top = max((int(v.max()) for v in votes.values() if len(v)), default=1)
+        # a declarative LF's class counts even where it never fired, so the LFs applied to
+        # another table (a few new rows) give a matrix with the same classes
+        declared = (lf.max_label() for lf in lfs)
+        top = max([int(v.max()) for v in votes.values() if len(v)] + [d for d in declared if d is not None],
+                  default=1)
         k = max(2, top + 1)
     report.n_classes = k
     for j, lf in enumerate(lfs):
@@ -319,11 +324,7 @@ def _lf_caller(lf):
         return partial(func, **res) if res else func
 
     def call(d):
-        row = Row(d)  # preprocessors may edit the row: give them a copy
-        for p in pre:
-            row = p(row)
-            if not isinstance(row, Row):
-                row = Row(row)
+        row = preprocess(Row(d), pre)  # preprocessors may edit the row: give them a copy
         return func(row, **res) if res else func(row)
 
     return call

@@ -105,7 +105,7 @@ def _check_data(path: str) -> str:
                                                 "./.labelmill_cache).")
 @click.option("--n-jobs", type=int, default=None, callback=check_n_jobs,
               help="Processes for Python LFs (default: all cores).")
-@click.option("--n-classes", type=int, default=None, help="Number of classes (default: largest vote + 1).")
+@click.option("--n-classes", type=int, default=None, help="Number of classes (default: largest class an LF votes + 1).")
 @click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True)
 @click.option("--progress/--no-progress", default=True)
 @debug_option

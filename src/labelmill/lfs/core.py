@@ -253,6 +253,24 @@ def _user_module_fingerprint(module) -> str | None:
         return None
 
 
+def preprocess(row: Row, pre) -> Row:
+    """Run the preprocessors ``pre`` in order on ``row`` (a mutable copy); each must return
+    the row (edited, or a new mapping). One that returns None, the usual slip of editing
+    ``x`` and forgetting ``return x``, is a TypeError naming it."""
+    for p in pre:
+        out = p(row)
+        if out is None:
+            raise TypeError(f"preprocessor {getattr(p, '__name__', p)!r} returned None; a preprocessor must "
+                            f"return the row (did it edit x and forget `return x`?)")
+        if not isinstance(out, Row):
+            if not hasattr(out, "keys"):  # a mapping, or e.g. a pandas Series (Snorkel's rows)
+                raise TypeError(f"preprocessor {getattr(p, '__name__', p)!r} returned a {type(out).__name__}; "
+                                f"a preprocessor must return the row (a mapping of field -> value)")
+            out = Row(out)
+        row = out
+    return row
+
+
 class PythonLF(LabelingFunction):
     """A labeling function over one row (see :func:`labeling_function`)."""
 
@@ -272,11 +290,7 @@ class PythonLF(LabelingFunction):
     def __call__(self, row):
         if self.pre or not isinstance(row, Row):
             row = Row(row)  # preprocessors may edit the row: they get a (mutable) copy
-        for p in self.pre:
-            row = p(row)
-            if not isinstance(row, Row):
-                row = Row(row)
-        return self.func(row, **self.resources)
+        return self.func(preprocess(row, self.pre), **self.resources)
 
     def definition(self) -> str | None:
         """The cache key's text, or None when some value the LF depends on cannot be
@@ -847,13 +861,15 @@ def model_lf(name: str, model, field="text", label_map: Mapping | None = None, t
 
 def crowd_matrix(table, item: str = "item", annotator: str = "annotator", label: str = "label",
                  n_classes: int | None = None, items: Sequence | None = None,
-                 annotators: Sequence[str] | None = None):
+                 annotators: Sequence[str] | None = None, class_names: Sequence | None = None):
     """LabelMatrix from crowd annotations (one row per (item, annotator, label)).
 
     Each annotator becomes a source (column). ``items`` fixes the row order (default:
-    sorted unique items); ``annotators`` fixes the column order.
+    sorted unique items); ``annotators`` fixes the column order. ``class_names`` lists
+    the answers in class-id order when they are names (``["cat", "dog"]``) or numbered
+    from 1; without it answers must be class ids. See :meth:`LabelMatrix.from_long`.
     """
     from ..matrix import LabelMatrix
 
     return LabelMatrix.from_long(table, item=item, source=annotator, label=label, n_classes=n_classes,
-                                 items=items, source_names=annotators)
+                                 items=items, source_names=annotators, class_names=class_names)
