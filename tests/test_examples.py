@@ -29,3 +29,19 @@ def test_relations_example_on_semeval(capsys):
     assert acc["auto"] >= acc[None] + 0.05
     assert acc["auto"] >= acc["label_model"] > acc[None]
     assert "between-mentions block" in capsys.readouterr().out
+
+
+def test_crowd_example_on_duck_answers(capsys):
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from crowd import main
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    acc = main(Path(__file__).resolve().parent / "data" / "crowd_duck_orig")
+    # 39 workers answer every question; Dawid-Skene learns which ones to trust: 97 of 108
+    # right against majority vote's 82
+    assert acc["dawid_skene"] == 97 / 108 and acc["majority"] == 82 / 108
+    out = capsys.readouterr().out
+    assert "least trustworthy annotators" in out and "confusion matrix of" in out

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -427,6 +428,138 @@ def compare(data_dir, demo, as_json, seed, lfs_file, gold_column, split_column, 
         console.print(f"auto chose {results['auto']['selected']}"
                       + (" on valid, so auto's valid row is in-sample; compare on test"
                          if results["auto"].get("selection") == "valid" else ""))
+
+
+@main.command()
+@click.argument("answers", type=click.Path(path_type=Path))
+@click.option("--item", default="item", show_default=True, help="Column of the item (question, task) ids.")
+@click.option("--annotator", default="annotator", show_default=True, help="Column of the annotator (worker) ids.")
+@click.option("--label", default="label", show_default=True, help="Column of the answers.")
+@click.option("--label-model", "label_model", default="dawid_skene", show_default=True,
+              type=click.Choice(list(LABEL_MODELS)),
+              help="Label model to fit on every item (Dawid-Skene was the most accurate on all five crowd "
+                   "benchmark tables).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A label-model parameter (repeatable).")
+@click.option("--class-names", default=None, metavar="A,B,...",
+              help="The answers in class-id order, when they are names or numbered from 1 (e.g. no,yes).")
+@click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Number of classes, when some "
+              "class has no answer.")
+@click.option("--truth", "truth_path", default=None, type=click.Path(path_type=Path),
+              help="A table of known labels to score against: the item column and --truth-column.")
+@click.option("--truth-column", default="truth", show_default=True, help="Column of the known labels in --truth.")
+@click.option("--out", "out_dir", default="labelmill-crowd", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for labels.parquet, annotators.parquet and metrics.json.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1))
+@debug_option
+def aggregate(answers, item, annotator, label, label_model, params, class_names, n_classes, truth_path,
+              truth_column, out_dir, seed):
+    """One label per item from crowd answers: ANSWERS is a long table (Parquet, CSV/TSV,
+    JSON lines) with one row per (item, annotator, answer).
+
+    Writes labels.parquet (the item column, prob_0 ... prob_{k-1}, label, label_name with
+    --class-names, n_answers), annotators.parquet (annotator, n_answers, the model's accuracy
+    estimate, agreement with the aggregated labels) and metrics.json.
+    """
+    from ._io import output_batch, write_json_atomic, write_parquet_atomic
+    from .crowd import aggregate as aggregate_answers
+    from .lfs._data import TableSource
+
+    _check_out_dir(out_dir)
+    table = _read_table(answers, "ANSWERS").to_pandas()
+    names = _parse_class_names(class_names, table[label] if label in table.columns else None)
+    shown_names = names
+    if class_names is not None and names is None:  # numeric answers, named classes: answers are class ids
+        shown_names = [n.strip() for n in class_names.split(",")]
+        if n_classes is not None and n_classes != len(shown_names):
+            raise click.BadParameter(f"--n-classes {n_classes} but {len(shown_names)} class names",
+                                     param_hint="--class-names")
+        n_classes = len(shown_names)
+    truth = None
+    if truth_path is not None:
+        source = TableSource(str(_existing(truth_path, "--truth")))
+        missing = source.check_columns([item, truth_column])
+        if missing:
+            raise click.BadParameter(f"{truth_path} has no column {', '.join(map(repr, missing))}; columns are "
+                                     f"{source.column_names}", param_hint="--truth")
+        t = source.table([item, truth_column]).to_pandas()
+        if t[item].duplicated().any():
+            raise click.BadParameter(f"{truth_path} lists item {t[item][t[item].duplicated()].iloc[0]!r} twice",
+                                     param_hint="--truth")
+        truth = t.set_index(item)[truth_column]
+    model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
+    with console.status(f"fitting {label_model} on {len(table)} answers..."):
+        try:
+            result = aggregate_answers(table, item=item, annotator=annotator, label=label, label_model=model,
+                                       class_names=names, n_classes=n_classes, truth=truth, random_state=seed)
+        except LabelmillError:
+            raise
+        except (ValueError, TypeError) as exc:  # the model's parameter checks, at fit
+            if params:
+                raise click.BadParameter(f"{', '.join(params)}: {exc}", param_hint="--param") from None
+            raise
+    L = result.L
+    if shown_names is not names:
+        result.labels["label_name"] = np.asarray(shown_names, dtype=object)[result.labels["label"].to_numpy()]
+        cols = [c for c in result.labels.columns if c != "n_answers"] + ["n_answers"]
+        result.labels = result.labels[cols]
+        names = shown_names
+    console.print(f"{answers.name}: {L.n_rows} items, {L.n_sources} annotators, {L.nnz} answers, "
+                  f"{L.n_classes} classes; {label_model}")
+    counts = np.bincount(result.labels["label"], minlength=L.n_classes)
+    shown = names or [str(c) for c in range(L.n_classes)]
+    console.print("aggregated labels: " + ", ".join(f"{n} {c}" for n, c in zip(shown, counts)))
+    if result.metrics is not None:
+        console.print(metrics_table(f"against {truth_path.name}", {"aggregated": result.metrics},
+                                    shared=("coverage", "n")))
+    worst = result.annotators[result.annotators.n_answers >= 5].sort_values("accuracy").head(5)
+    if len(worst) and worst["accuracy"].notna().any():
+        console.print("least accurate annotators with 5+ answers (the model's estimate): "
+                      + ", ".join(f"{escape(str(r.Index))} {r.accuracy:.2f} ({r.n_answers})" for r in worst.itertuples()))
+    labels_out = result.labels.reset_index()
+    metrics = {"dataset": answers.stem, "label_model": label_model, "n_classes": L.n_classes,
+               "class_names": names, "n_items": L.n_rows, "n_annotators": L.n_sources, "n_answers": L.nnz,
+               "columns": {"item": item, "annotator": annotator, "label": label}}
+    if result.metrics is not None:
+        metrics["truth"] = result.metrics
+    with output_batch():
+        write_parquet_atomic(out_dir / "labels.parquet", labels_out)
+        write_parquet_atomic(out_dir / "annotators.parquet", result.annotators.reset_index())
+        write_json_atomic(out_dir / "metrics.json", metrics)
+    console.print(f"wrote {out_dir / 'labels.parquet'}, {out_dir / 'annotators.parquet'} and "
+                  f"{out_dir / 'metrics.json'}")
+
+
+def _existing(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise click.BadParameter(f"{path}: no such file or folder", param_hint=what)
+    return path
+
+
+def _read_table(path: Path, what: str):
+    from .lfs._data import TableSource
+
+    return TableSource(str(_existing(path, what))).table()
+
+
+def _parse_class_names(raw: str | None, answers) -> list | None:
+    """``"no,yes"`` -> ["no", "yes"]; numbers when the answer column is numeric (``"1,2,3"``).
+    None when the answers are numbers and the names are not: the answers are then class
+    ids 0..k-1 and the names only name them."""
+    if raw is None:
+        return None
+    names = [n.strip() for n in raw.split(",")]
+    if answers is not None and pd_is_numeric(answers):
+        try:
+            return [int(n) if float(n) == int(float(n)) else float(n) for n in names]
+        except ValueError:
+            return None  # names of class ids 0..k-1: see `aggregate`
+    return names
+
+
+def pd_is_numeric(col) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(col)
 
 
 def _register_stage_commands():
