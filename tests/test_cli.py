@@ -347,6 +347,21 @@ def test_bad_option_values_are_named_before_any_work(tmp_path, args, fragments):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["--neighbors", "0"], ["--neighbors", "-3"],
+    ["--denoise", "correct", "--denoise-fraction", "1.5"], ["--denoise", "correct", "--denoise-fraction", "-0.1"],
+])
+def test_propagation_option_values_are_checked_before_any_work(tmp_path, monkeypatch, args):
+    """Not after the label model, the features and the teacher choice (minutes on large data)."""
+    import labelmill.pipeline as pipeline
+
+    def no_work(*a, **kw):
+        raise AssertionError("the run started before its option values were checked")
+
+    monkeypatch.setattr(pipeline, "run", no_work)
+    _assert_bad(invoke("run", "--demo", "--propagate", "--out", tmp_path / "o", *args), args[-2])
+
+
 def test_out_paths_of_the_wrong_kind(tmp_path):
     a_file = tmp_path / "afile"
     a_file.write_text("hi")

@@ -9,7 +9,7 @@ import pytest
 
 from labelmill.datasets import load_demo
 from labelmill.errors import DataFormatError
-from labelmill.label_models import AutoLabelModel, DawidSkene, MajorityVote, MomentMatching
+from labelmill.label_models import AutoLabelModel, DawidSkene, MajorityVote, MomentMatching, WeightedMajorityVote
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,25 @@ def test_moment_matching_default_unchanged_by_checks(youtube):
 def test_dawid_skene_refuses_bad_params(youtube, params, match):
     with pytest.raises(ValueError, match=match):
         DawidSkene(**params).fit(youtube.train.L)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"prior_accuracy": 2}, r"prior_accuracy must be in \(0, 1\) \(a real number\), got 2"),
+    ({"prior_accuracy": -1}, r"prior_accuracy must be in \(0, 1\)"),
+    ({"prior_accuracy": "0.7"}, r"prior_accuracy must be in \(0, 1\)"),
+    ({"prior_strength": 0, "estimator": "agreement"}, r"prior_strength must be > 0 \(a real number\), got 0"),
+    ({"prior_strength": -1}, r"prior_strength must be > 0"),
+    ({"n_iter": 0, "estimator": "agreement"}, r"n_iter must be >= 1 \(an integer\), got 0"),
+    ({"n_iter": -3}, r"n_iter must be >= 1 \(an integer\)"),
+    ({"n_iter": 2.5}, r"n_iter must be >= 1 \(an integer\)"),
+])
+def test_weighted_majority_refuses_bad_params(youtube, params, match):
+    """The default label model too: prior_strength=0 gave NaN probabilities, and an
+    out-of-range prior_accuracy or n_iter was used silently."""
+    model = WeightedMajorityVote(**params)
+    assert model.get_params()[next(iter(params))] is params[next(iter(params))]  # stored unchanged
+    with pytest.raises(ValueError, match=match):
+        model.fit(youtube.train.L)
 
 
 @pytest.mark.parametrize("params, match", [

@@ -9,6 +9,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -22,6 +23,30 @@ _batch = threading.local()  # the renames an open `output_batch` defers
 def is_temp_file(name: str) -> bool:
     """True for the name of a temporary file `atomic_path` writes (``.NAME.xxxx.tmp``)."""
     return name.startswith(".") and name.endswith(".tmp")
+
+
+def remove_cache_entries(folder: Path, entry_name: str) -> int:
+    """Delete a cache's own files: those in ``folder/<2 hex digits>/`` whose names fully
+    match the regular expression ``entry_name``, the temporary files interrupted writes
+    left there, then the folders this empties. Any other file stays, with its folders,
+    so a cache folder pointed at a folder of the user's never loses the user's files.
+    Returns the number of entries deleted (temporary files not counted)."""
+    folder, n = Path(folder), 0
+    if not folder.is_dir():
+        return 0
+    for shard in folder.iterdir():
+        if not (shard.is_dir() and re.fullmatch(r"[0-9a-f]{2}", shard.name)):
+            continue
+        for f in shard.iterdir():
+            entry = re.fullmatch(entry_name, f.name) is not None
+            if f.is_file() and (entry or is_temp_file(f.name)):
+                f.unlink()
+                n += entry
+        with contextlib.suppress(OSError):
+            shard.rmdir()  # only when emptied
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+    return n
 
 
 @contextlib.contextmanager

@@ -257,11 +257,12 @@ def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = (
               help="Spread the label model's labels over a kNN graph of the examples to every train row.")
 @click.option("--featurizer", default="tfidf", show_default=True, type=click.Choice(["tfidf", "embeddings", "numeric"]),
               help="Features for --propagate (embeddings needs the 'embeddings' extra).")
-@click.option("--neighbors", "n_neighbors", default=10, show_default=True, help="k of the kNN graph.")
+@click.option("--neighbors", "n_neighbors", default=10, show_default=True, type=click.IntRange(min=1),
+              help="k of the kNN graph.")
 @click.option("--denoise", type=click.Choice(["correct", "weight"]), default=None,
               help="With --propagate: relabel the covered rows that disagree most with their neighbours "
                    "(correct), or down-weight them (weight).")
-@click.option("--denoise-fraction", default=0.1, show_default=True,
+@click.option("--denoise-fraction", default=0.1, show_default=True, type=click.FloatRange(0, 1),
               help="Fraction relabelled by --denoise correct, of the covered rows with a graph neighbour "
                    "(the graph spans train and valid, so of train's roughly).")
 @click.option("--uncovered-fill", type=click.Choice(["auto", "spreading", "prior", "classifier"]), default="auto",
@@ -276,7 +277,8 @@ def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = (
                                                    "stopped on the valid split.")
 @click.option("--train-rows", type=click.Choice(["auto", "all", "covered"]), default="auto", show_default=True,
               help="End model without --propagate: train on all rows (rows no source labeled at "
-                   "P(class | all sources abstain)) or only on rows some source labeled; auto picks on valid.")
+                   "P(class | all sources abstain)) or only on rows some source labeled; auto picks on valid "
+                   "(logreg; mlp: all).")
 @click.option("--teacher", type=click.Choice(["auto", "label_model"]), default="auto", show_default=True,
               help="With --propagate or --end-model and --label-model auto: spread / learn from the candidate "
                    "label model whose labels train the best end model on valid (auto), or from auto's choice.")

@@ -96,6 +96,18 @@ def test_cache_clear_removes_cached_features(tmp_path):
     assert not (cache / "features").exists()
 
 
+def test_cache_clear_keeps_files_labelmill_did_not_write(tmp_path):
+    df = pd.DataFrame({"text": ["free money now", "see you at lunch", "win a free prize"]})
+    featurize(TfidfFeaturizer(), df, {"t": df}, cache=tmp_path)
+    cached = [f for f in (tmp_path / "features").rglob("*") if f.is_file()]
+    mine = [tmp_path / "features" / "mine.npy", cached[0].parent / "notes.txt"]
+    for f in mine:
+        f.write_text("the user's")
+    assert FeatureCache(tmp_path).clear() == len(cached) == 2
+    assert not any(f.exists() for f in cached)
+    assert all(f.read_text() == "the user's" for f in mine)
+
+
 def test_numeric_auto_columns_are_part_of_the_cache_key(tmp_path):
     """With columns=None the featurizer picks the table's numeric columns: new values or a
     new column in a table of the same size must not get the old scaling from the cache."""

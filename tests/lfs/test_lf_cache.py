@@ -172,6 +172,21 @@ def test_cache_disabled_default_dir_and_clear(tmp_path, monkeypatch):
     assert default_cache_dir() == tmp_path / ".labelmill_cache"
 
 
+def test_clear_removes_only_labelmill_entries(tmp_path):
+    """A cache folder pointed at a folder of the user's (--cache-dir ., a project folder
+    with its own votes/) must keep the user's files: only labelmill's entries go."""
+    c = tmp_path / "project"
+    apply_lfs(write(tmp_path / "lfs.py"), DF, cache=c, progress=False, n_jobs=1)
+    entry = VoteCache(c).entries()[0]
+    (entry.parent / f".{entry.name}.x1y2.tmp").write_bytes(b"")  # left by a killed write
+    mine = [c / "notes.txt", c / "votes" / "ballots.csv", entry.parent / "ballot.csv"]
+    for f in mine:
+        f.write_text("the user's")
+    assert clear_cache(c) == 3
+    assert VoteCache(c).entries() == [] and not list(entry.parent.glob("*.tmp"))
+    assert all(f.read_text() == "the user's" for f in mine)
+
+
 def test_errors_cached_under_abstain_are_not_trusted_by_raise(tmp_path):
     from labelmill.errors import LabelingFunctionError
 

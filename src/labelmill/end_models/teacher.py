@@ -71,7 +71,7 @@ def choose_teacher(candidates: dict, X, X_valid, y_valid, label_covered=None, de
         in those rows; None = all. A proxy only ranks the candidates; at large N and d most
         of a fit is spent on the rows and on the (d x classes) parameters, so both caps
         cut the time of the choice (on trec resampled to 50,330 rows: the same teacher,
-        4.5x faster with the fits side by side; ``benchmarks/bench_end_models.py --part large``)
+        4.1x faster with the fits side by side; ``benchmarks/bench_end_models.py --part large``)
 
     Returns
     -------

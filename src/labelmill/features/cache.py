@@ -80,15 +80,11 @@ class FeatureCache:
 
     def clear(self) -> int:
         """Delete every cached feature file (and any temporary file an interrupted write
-        left); returns the number of cached files deleted, temporary ones not counted."""
-        import shutil
+        left); returns the number of cached files deleted, temporary ones not counted.
+        Files labelmill did not write stay."""
+        from .._io import remove_cache_entries
 
-        from .._io import is_temp_file
-
-        d = self.path / "features"
-        n = sum(1 for f in d.rglob("*") if f.is_file() and not is_temp_file(f.name)) if d.exists() else 0
-        shutil.rmtree(d, ignore_errors=True)
-        return n
+        return remove_cache_entries(self.path / "features", r"[0-9a-f]{64}\.(npz|npy|pkl)")
 
 
 def featurize(featurizer: Featurizer, fit_table, tables: dict, cache=None):

@@ -64,7 +64,7 @@ class TfidfFeaturizer(Featurizer):
         character offsets of one entity mention in ``column``. With spans the features are
         three blocks, each scaled by 1/sqrt(3) so rows keep unit norm: TF-IDF of the
         text, TF-IDF of the text between the two mentions, and a one-hot of which
-        mention comes first.
+        mention comes first (a row with no word between its mentions has norm sqrt(2/3)).
 
     ``transform`` returns a scipy CSR float32 matrix (N, n_features_). Missing text (None/NaN)
     is treated as an empty string.

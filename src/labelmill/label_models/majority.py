@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_number
 from ..matrix import LabelMatrix
 from .base import LabelModel, majority_soft_labels, smoothed_class_balance, softmax_rows
 
@@ -71,6 +72,18 @@ class WeightedMajorityVote(LabelModel):
     overlap is pulled toward ``prior_accuracy``. Uncovered rows get the prior:
     ``class_balance`` if given to ``fit``, else uniform.
 
+    Parameters
+    ----------
+    weights : None, or (M,) finite weights to use as given (nothing is learned)
+    estimator : "triplet" or "agreement"
+    n_iter : int >= 1, rounds of ``estimator="agreement"``
+    prior_accuracy : float in (0, 1), the accuracy a source with little overlap is pulled
+        toward (and the stand-in where the triplet method has nothing to go on)
+    prior_strength : float > 0, pseudo-count of ``prior_accuracy`` (``estimator="agreement"``)
+    random_state : int or None, for ``predict``'s tie-breaking
+
+    Parameters are checked in ``fit`` (ValueError naming the parameter and its range).
+
     Attributes
     ----------
     weights_ : ndarray (M,)
@@ -98,6 +111,9 @@ class WeightedMajorityVote(LabelModel):
 
     def _fit(self, L, class_balance):
         k, m = L.n_classes, L.n_sources
+        check_number(self.n_iter, "n_iter", integer=True, low=1)
+        check_number(self.prior_accuracy, "prior_accuracy", low=0, high=1, low_open=True, high_open=True)
+        check_number(self.prior_strength, "prior_strength", low=0, low_open=True)
         prior = np.full(k, 1.0 / k) if class_balance is None else np.clip(class_balance, 1e-6, None)
         self.class_balance_ = prior / prior.sum()
         if self.weights is not None:

@@ -19,13 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_path
+from .._io import atomic_path, remove_cache_entries
 
 MAGIC = b"LMVOTES1"
 ENV_VAR = "LABELMILL_CACHE_DIR"
@@ -121,9 +120,9 @@ class VoteCache:
         return sorted((self.path / "votes").glob("*/*.lmv"))
 
     def clear(self) -> int:
-        """Delete every cached entry; return how many were removed."""
-        n = len(self.entries())
-        shutil.rmtree(self.path / "votes", ignore_errors=True)
+        """Delete every cached entry (and temporary files of interrupted writes); return how
+        many entries were removed. Files labelmill did not write stay."""
+        n = remove_cache_entries(self.path / "votes", r"[0-9a-f]{64}\.lmv")
         tag = self.path / _TAG
         if tag.exists():
             tag.unlink()

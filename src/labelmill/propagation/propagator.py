@@ -30,7 +30,8 @@ class LabelPropagator(BaseEstimator):
     alpha : spreading strength in [0, 1); 0 keeps the label model's labels on covered rows
     anchor : "confidence" (covered rows anchored by the label model's margin) or "uniform"
     uncovered_seed : what uncovered rows start from: "abstain" (P(y | every source
-        abstained), see `abstain_posterior`; needs the votes ``L`` in ``fit``) or "prior"
+        abstained), see `abstain_posterior`; needs the votes ``L`` in ``fit``, without
+        which the class prior stands in) or "prior"
     uncovered_anchor : float in [0, 1], anchor weight of that seed on uncovered rows
         (0 = pure spreading)
     keep_covered : covered rows keep the label model's probabilities (only uncovered rows
