@@ -543,7 +543,7 @@ def test_auto_without_gold_uses_held_out_sources(demo):
     assert auto2.best_name_ == auto.best_name_
 
 
-def test_auto_without_gold_skips_collapsed_candidates():
+def test_auto_without_gold_skips_collapsed_candidates(monkeypatch):
     """spouse_small without gold: one-coin Dawid-Skene agrees best with held-out sources but
     calls most covered rows one class (class mix 0.26 from majority vote's in total
     variation) and is 0.40 accurate on valid; the guard picks a model at 0.79."""
@@ -560,6 +560,14 @@ def test_auto_without_gold_skips_collapsed_candidates():
 
     mv = MajorityVote().fit(ds.train.L)
     assert valid_acc(auto) >= valid_acc(mv) + 0.1 and valid_acc(unguarded) <= valid_acc(mv) - 0.1
+    # on large data the class mixes come from a row sample (here 500 of 988 rows): same choice
+    import labelmill.label_models.auto as auto_module
+
+    monkeypatch.setattr(auto_module, "CLASS_MIX_ROWS", 500)
+    sampled = AutoLabelModel().fit(ds.train.L)
+    assert sampled.best_name_ == auto.best_name_
+    assert {s["name"]: s["eligible"] for s in sampled.scores_} == {n: s["eligible"] for n, s in scores.items()}
+    np.testing.assert_allclose(sampled.predict_proba(ds.valid.L), auto.predict_proba(ds.valid.L))
 
 
 def test_auto_class_shift_worked_case(monkeypatch):

@@ -39,6 +39,10 @@ from .majority import MajorityVote, WeightedMajorityVote
 from .moments import MomentMatching
 
 
+#: without gold, candidates' class mixes are compared on at most this many rows (a random sample)
+CLASS_MIX_ROWS = 50_000
+
+
 def default_candidates(random_state=0) -> dict[str, LabelModel]:
     """The candidates `auto` chooses among, by name (order = tie-break preference)."""
     rs = random_state
@@ -229,23 +233,30 @@ class AutoLabelModel(LabelModel):
             self.best_name_, self.best_model_ = fitted[best][0], fitted[best][3]
             self.candidates_ = {name: model for name, _, _, model in fitted}
         elif L.n_sources >= 3:
-            covered = np.diff(L.indptr) > 0
-            mv = MajorityVote(random_state=self.random_state).fit(L, class_balance=class_balance)
-            reference = _class_mix(mv, L, covered, self.random_state)
+            # class mixes are compared on at most CLASS_MIX_ROWS rows, as held-out agreement
+            # subsamples: a full fit of every candidate would dominate on millions of rows
+            S = L
+            if L.n_rows > CLASS_MIX_ROWS:
+                rng = np.random.default_rng(self.random_state)
+                S = L[np.sort(rng.choice(L.n_rows, CLASS_MIX_ROWS, replace=False))]
+            covered = np.diff(S.indptr) > 0
+            reference = _class_mix(MajorityVote(random_state=self.random_state).fit(S, class_balance=class_balance),
+                                   S, covered, self.random_state)
             best = None
             for name, cand in self._progress(cands.items(), L, "auto: held-out source agreement"):
                 s = held_out_source_agreement(cand, L, self.n_source_folds, random_state=self.random_state)
-                model = cand.clone().fit(L, class_balance=class_balance)
-                shift = 0.5 * float(np.abs(_class_mix(model, L, covered, self.random_state) - reference).sum())
+                mix = _class_mix(cand.clone().fit(S, class_balance=class_balance), S, covered, self.random_state)
+                shift = 0.5 * float(np.abs(mix - reference).sum())
                 eligible = shift <= self.max_class_shift
                 self.scores_.append({"name": name, "held_out_source_agreement": s, "class_shift": shift,
                                      "eligible": eligible})
                 if eligible and (best is None or s > best[0]):
-                    best = (s, name, model)
+                    best = (s, name, cand)
             self.selection_ = "held_out_sources"
             if best is None:  # every candidate shifted (custom candidates only: majority vote has 0)
-                best = (None, "majority", mv)
-            self.best_name_, self.best_model_ = best[1], best[2]
+                best = (None, "majority", MajorityVote(random_state=self.random_state))
+            self.best_name_ = best[1]
+            self.best_model_ = best[2].clone().fit(L, class_balance=class_balance)
         else:
             self.selection_ = "fallback"
             self.best_name_ = "majority"
