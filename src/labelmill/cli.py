@@ -370,7 +370,7 @@ def predict(model_dir, table, out_path):
     """Label the rows of TABLE (Parquet, CSV, JSON lines) with a model saved by `run --end-model`.
 
     Writes one row per input row: id (if the table has one, else the row number), one
-    calibrated probability column per class, and the predicted label.
+    calibrated probability column per class, the predicted label and its class name.
     """
     from ._io import write_parquet_atomic
     from .end_models.saved import load_end_model
@@ -390,6 +390,7 @@ def predict(model_dir, table, out_path):
     for c in range(proba.shape[1]):
         out[f"prob_{c}"] = proba[:, c]
     out["label"] = proba.argmax(axis=1)
+    out["label_name"] = np.asarray(saved.class_names, dtype=object)[out["label"]]
     import pandas as pd
     write_parquet_atomic(out_path, pd.DataFrame(out))
     console.print(f"wrote {len(df)} predictions to {out_path}")

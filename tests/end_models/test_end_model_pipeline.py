@@ -51,7 +51,9 @@ def test_saved_model_round_trip_and_predict(trained, tmp_path):
     res = invoke("predict", trained / "model", table, "--out", tmp_path / "pred.parquet")
     assert res.exit_code == 0, res.output
     pred = pd.read_parquet(tmp_path / "pred.parquet")
-    assert list(pred.columns) == ["id", "prob_0", "prob_1", "label"]
+    assert list(pred.columns) == ["id", "prob_0", "prob_1", "label", "label_name"]
+    # the demo's label.json: {"0": "HAM", "1": "SPAM"}
+    assert (pred.label_name == np.where(pred.label == 1, "SPAM", "HAM")).all()
     np.testing.assert_allclose(pred[["prob_0", "prob_1"]].to_numpy(), P, atol=1e-12)
     m = json.loads((trained / "metrics.json").read_text())
     assert abs((pred.label.to_numpy() == ds.test.gold).mean() - m["end_model"]["splits"]["test"]["accuracy"]) < 1e-9
