@@ -156,6 +156,7 @@ def test_cli_reports_bad_label_model_param(tmp_path):
     ({"max_iter": 10.0}, r"max_iter must be >= 1 \(an integer\)"),
     ({"tol": 0}, r"tol must be > 0 \(a real number\)"),
     ({"denoise_fraction": 2, "denoise": "correct"}, r"denoise fraction must be in \[0, 1\], got 2"),
+    ({"keep_covered": "x"}, r"keep_covered must be True or False, got 'x'"),
 ])
 def test_propagator_refuses_bad_params(youtube, tfidf, params, match):
     from labelmill.propagation import LabelPropagator

@@ -171,6 +171,8 @@ class LabelPropagator(BaseEstimator):
         check_number(self.uncovered_anchor, "uncovered_anchor", low=0, high=1, **kw)
         check_number(self.tol, "tol", low=0, low_open=True, **kw)
         check_number(self.max_iter, "max_iter", integer=True, low=1, **kw)
+        if not isinstance(self.keep_covered, (bool, np.bool_)):
+            raise DataFormatError(f"keep_covered must be True or False, got {self.keep_covered!r}")
 
     def fit_transform(self, X, proba, covered, **kwargs) -> np.ndarray:
         """``fit`` then return ``proba_`` (N, k)."""
