@@ -190,7 +190,8 @@ def featurize_dataset(ds: Dataset, featurizer="tfidf", fit_splits=None, cache=No
     feat = make_featurizer(featurizer) if isinstance(featurizer, str) else featurizer
     fit_splits = fit_splits or _fit_rows(ds)[1]
     fit_table = pd.concat([s.examples for s in fit_splits], ignore_index=True)
-    return featurize(feat, fit_table, {name: s.examples for name, s in ds.splits.items()}, cache=cache)
+    return featurize(feat, fit_table, {name: s.examples for name, s in ds.splits.items()}, cache=cache,
+                     fit_name="+".join(s.name for s in fit_splits))
 
 
 def propagate(ds: Dataset, model: LabelModel, featurizer="tfidf", random_state: int = 0, cache=None,

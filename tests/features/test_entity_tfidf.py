@@ -79,3 +79,19 @@ def test_feature_cache_keys_include_the_spans(tmp_path):
 
 # The end-to-end check on real relation data (semeval) is tests/test_examples.py, which
 # runs examples/relations.py.
+
+
+def test_a_bad_span_names_the_table_and_the_row_id():
+    """semeval test row with a null span: the error said "row 3", the 4th row of the test
+    split, not of train; the split and the id say which example it is."""
+    from pathlib import Path
+
+    from labelmill import load_wrench
+    from labelmill.pipeline import featurize_dataset
+
+    ds = load_wrench(Path(__file__).resolve().parents[1] / "data" / "semeval")
+    test = ds.splits["test"].examples
+    test.at[3, "span2"] = None
+    with pytest.raises(DataFormatError, match=rf"^test: tfidf: column 'span2' row 3 \(id '{test['id'].iloc[3]}'\): "
+                                              r"an entity span must be two integers"):
+        featurize_dataset(ds, "tfidf", cache=False)

@@ -159,3 +159,57 @@ def test_numeric_auto_columns_leave_out_identifiers():
     with pytest.raises(DataFormatError) as e:  # a text id is no number: nothing to suggest
         NumericFeaturizer().fit(pd.DataFrame({"comment_id": ["a1", "b2"], "text": ["x", "y"]}))
     assert "identifiers left out" not in str(e.value)
+
+
+def test_numeric_large_magnitudes_keep_their_differences():
+    """Epoch-millisecond timestamps (1.6e12 + steps of 1000) lost every difference when the
+    column was cast to float32 before standardising (the feature was 0 on every row), and
+    values near 1e300 overflowed into an "X contains NaN or infinite values" error."""
+    from labelmill import load_wrench
+
+    ds = load_wrench(Path(__file__).resolve().parents[1] / "data" / "sms")
+    rows = ds.train.examples.iloc[:300]
+    n = rows["text"].str.len().to_numpy(dtype=float)
+    df = pd.DataFrame({"id": rows["id"], "ms": 1.6e12 + 1000 * n, "huge": 1e300 * n, "length": n})
+    f = NumericFeaturizer().fit(df)
+    X = f.transform(df)
+    assert X.dtype == np.float32
+    for j in range(3):
+        np.testing.assert_allclose(X[:, j], (n - n.mean()) / n.std(), atol=1e-5)
+    # a value no float32 feature can hold: one line naming the column and the row's id
+    bad = df.iloc[:2].assign(length=[5.0, 1e300])
+    with pytest.raises(DataFormatError, match=rf"column 'length' at row 1 \(id '{df['id'].iloc[1]}'\) holds 1e\+300"):
+        f.transform(bad)
+
+
+def test_featurizer_errors_name_the_split_and_the_row_id(tmp_path):
+    """A bad cell in valid or test was reported as "row 5" of no table in particular: the
+    user looked at row 5 of train."""
+    import json
+    import shutil
+
+    from labelmill import load_wrench
+    from labelmill.pipeline import featurize_dataset
+
+    folder = tmp_path / "spouse"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "spouse_small", folder)
+    data = json.loads((folder / "test.json").read_text())
+    rid = list(data)[5]
+    for i, r in enumerate(data.values()):
+        r["data"] = {"length": None if i == 5 else len(r["data"]["text"])}
+    (folder / "test.json").write_text(json.dumps(data))
+    for split in ("train", "valid"):
+        rows = json.loads((folder / f"{split}.json").read_text())
+        for r in rows.values():
+            r["data"] = {"length": len(r["data"]["text"])}
+        (folder / f"{split}.json").write_text(json.dumps(rows))
+    ds = load_wrench(folder)
+    with pytest.raises(DataFormatError, match=rf"^test: numeric: column 'length' has a missing or infinite value "
+                                              rf"at row 5 \(id '{rid}'\)"):
+        featurize_dataset(ds, "numeric", cache=False)
+    with pytest.raises(DataFormatError, match=r"^test: numeric: column 'length'"):
+        featurize_dataset(ds, "numeric", cache=tmp_path / "cache")
+    ds.splits["test"].examples["length"] = 1.0
+    ds.splits["train"].examples.loc[3, "length"] = np.nan
+    with pytest.raises(DataFormatError, match=r"^train: numeric: .* at row 3 \(id '3'\)"):
+        featurize_dataset(ds, "numeric", cache=False)

@@ -93,3 +93,22 @@ def test_raw_table_gold_typos_are_refused(tmp_path):
     assert ds.train.gold[3] == -1 and list(ds.train.examples.columns) == ["id", "text"]
     with pytest.raises(DataFormatError, match="no rows"):
         dataset_from_lfs(df.iloc[:0], lfs, gold_column="label", cache=False, n_jobs=1, progress=False)
+
+
+def test_raw_table_gold_word_in_a_csv_is_named(tmp_path):
+    """One "spam" among the class ids of a CSV gold column makes the whole column text:
+    the error named row 0's '0', an integer to the eye, instead of the word."""
+    import pandas as pd
+    import pytest
+
+    from labelmill.errors import DataFormatError
+    from labelmill.pipeline import dataset_from_lfs
+
+    _demo_table(tmp_path / "comments.parquet")
+    df = pd.read_parquet(tmp_path / "comments.parquet")
+    df["label"] = df["label"].astype(object).where(df.index != 4, "spam")
+    df.to_csv(tmp_path / "comments.csv", index=False)
+    lfs = load_lfs_from_file(EXAMPLE / "lfs.py")
+    with pytest.raises(DataFormatError, match="gold column 'label': row 4 has 'spam'; expected an integer class id"):
+        dataset_from_lfs(str(tmp_path / "comments.csv"), lfs, gold_column="label", cache=False, n_jobs=1,
+                         progress=False)

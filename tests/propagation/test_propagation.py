@@ -387,3 +387,24 @@ def test_ctrl_c_during_nn_descent_is_raised_when_it_returns():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_abstain_posterior_of_a_class_no_source_votes_is_zero_without_warnings():
+    """semeval without any vote for class 8: log(0) of that class's mass printed
+    "RuntimeWarning: divide by zero encountered in log" in the middle of `labelmill run`."""
+    import warnings
+
+    from labelmill import load_wrench
+    from labelmill.label_models import MajorityVote
+
+    ds = load_wrench(Path(__file__).resolve().parents[1] / "data" / "semeval")
+    dense = np.vstack([ds.train.L.to_dense(), ds.valid.L.to_dense()])
+    dense[dense == 8] = -1
+    L = LabelMatrix.from_dense(dense, n_classes=9)
+    covered = np.diff(L.indptr) > 0
+    assert (~covered).any()
+    proba = MajorityVote().fit(L).predict_proba(L)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        u = abstain_posterior(L, proba, covered)
+    assert np.isfinite(u).all() and abs(u.sum() - 1) < 1e-9 and u[8] == 0

@@ -69,6 +69,14 @@ class Featurizer(BaseEstimator, ABC):
                                   f"columns are {list(df.columns)}")
 
 
+def row_name(df: pd.DataFrame, i: int) -> str:
+    """``"row i"``, plus the row's id when ``df`` has an ``id`` column (the examples tables
+    of a dataset do): a split's row i is not row i of the file it came from."""
+    if "id" in df.columns:
+        return f"row {i} (id {df['id'].iloc[i]!r})"
+    return f"row {i}"
+
+
 def text_values(col: pd.Series) -> list[str]:
     """A text column as a list of str: missing values (None, NaN, pd.NA) become "";
     works for object, string and categorical columns."""

@@ -13,19 +13,21 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_path
+from ..errors import DataFormatError
 from ..lfs.cache import default_cache_dir
 from .base import Featurizer, fingerprint_columns
 
 
 def _key(*parts: str) -> str:
     h = hashlib.sha256()
-    for p in ("labelmill-features-v1",) + parts:
+    for p in ("labelmill-features-v2",) + parts:  # v2: numeric features standardised in float64
         h.update(p.encode("utf-8", "surrogatepass") + b"\0")
     return h.hexdigest()
 
@@ -87,7 +89,19 @@ class FeatureCache:
         return remove_cache_entries(self.path / "features", r"[0-9a-f]{64}\.(npz|npy|pkl)")
 
 
-def featurize(featurizer: Featurizer, fit_table, tables: dict, cache=None):
+@contextmanager
+def _about(where):
+    """Prefix a DataFormatError raised inside with ``where`` (the table it is about; None:
+    unchanged): "row 5" alone would send the user to the wrong table."""
+    try:
+        yield
+    except DataFormatError as exc:
+        if where is None:
+            raise
+        raise DataFormatError(f"{where}: {exc}") from exc
+
+
+def featurize(featurizer: Featurizer, fit_table, tables: dict, cache=None, fit_name: str | None = None):
     """Fit ``featurizer`` on ``fit_table`` and transform each of ``tables``, with caching.
 
     Parameters
@@ -96,6 +110,8 @@ def featurize(featurizer: Featurizer, fit_table, tables: dict, cache=None):
     fit_table : pandas DataFrame the featurizer is fitted on
     tables : ``{name: DataFrame}`` to transform
     cache : None/True (default cache folder), False (no cache), a path or a FeatureCache
+    fit_name : optional name of ``fit_table`` for error messages; an error about one of
+        ``tables`` always starts with its name
 
     Returns
     -------
@@ -104,23 +120,30 @@ def featurize(featurizer: Featurizer, fit_table, tables: dict, cache=None):
     store = None if cache is False else cache if isinstance(cache, FeatureCache) else \
         FeatureCache(None if cache in (None, True) else cache)
     if store is None:
-        featurizer.fit(fit_table)
-        return featurizer, {n: featurizer.transform(t) for n, t in tables.items()}
-    featurizer._check_columns(fit_table)
-    spec = json.dumps(featurizer.spec(), sort_keys=True, default=str)
-    fit_fp = fingerprint_columns(fit_table, featurizer.columns_in(fit_table))
-    fit_key = _key(spec, fit_fp)
-    fitted = store.load_featurizer(fit_key)
-    if fitted is None or type(fitted) is not type(featurizer):
-        fitted = featurizer.fit(fit_table)
-        store.save_featurizer(fit_key, fitted)
+        with _about(fit_name):
+            featurizer.fit(fit_table)
+        out = {}
+        for name, table in tables.items():
+            with _about(name):
+                out[name] = featurizer.transform(table)
+        return featurizer, out
+    with _about(fit_name):
+        featurizer._check_columns(fit_table)
+        spec = json.dumps(featurizer.spec(), sort_keys=True, default=str)
+        fit_fp = fingerprint_columns(fit_table, featurizer.columns_in(fit_table))
+        fit_key = _key(spec, fit_fp)
+        fitted = store.load_featurizer(fit_key)
+        if fitted is None or type(fitted) is not type(featurizer):
+            fitted = featurizer.fit(fit_table)
+            store.save_featurizer(fit_key, fitted)
     out = {}
     for name, table in tables.items():
-        fitted._check_columns(table)
-        key = _key(spec, fit_fp, fingerprint_columns(table, fitted.input_columns))
-        X = store.load_matrix(key, len(table))
-        if X is None:
-            X = fitted.transform(table)
-            store.save_matrix(key, X)
+        with _about(name):
+            fitted._check_columns(table)
+            key = _key(spec, fit_fp, fingerprint_columns(table, fitted.input_columns))
+            X = store.load_matrix(key, len(table))
+            if X is None:
+                X = fitted.transform(table)
+                store.save_matrix(key, X)
         out[name] = X
     return fitted, out

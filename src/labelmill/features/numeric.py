@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError
-from .base import Featurizer
+from .base import Featurizer, row_name
 
 
 #: identifier-like column names: "id" alone or at the end after _ - . or space, or "Id"/"ID" after a lowercase letter
@@ -46,7 +46,9 @@ class NumericFeaturizer(Featurizer):
     lists the columns used.
 
     ``transform`` returns a dense float32 array (N, n_columns). NaN or infinite values are
-    an error that names the column and row.
+    an error that names the column and row. Standardising is done in float64 (``mean_``,
+    ``scale_``), so large magnitudes (timestamps in milliseconds, 1e300) keep their
+    differences; a value still outside the float32 range after it is an error too.
     """
 
     name = "numeric"
@@ -105,8 +107,10 @@ class NumericFeaturizer(Featurizer):
         return bool(self.skip_id_columns and _ID_NAME.search(str(column)))
 
     def _matrix(self, df: pd.DataFrame) -> np.ndarray:
+        """The input columns as a float64 (N, n_columns) array (float64: a float32 copy
+        would round 1.6e12 + 1000 to 1.6e12 and overflow above 3.4e38)."""
         self._check_columns(df)
-        out = np.empty((len(df), len(self.input_columns)), dtype=np.float32)
+        out = np.empty((len(df), len(self.input_columns)), dtype=np.float64)
         for j, c in enumerate(self.input_columns):
             try:
                 col = pd.to_numeric(df[c], errors="raise").to_numpy(dtype=np.float64)
@@ -114,8 +118,8 @@ class NumericFeaturizer(Featurizer):
                 raise DataFormatError(f"numeric: column {c!r} is not numeric (dtype {df[c].dtype})") from None
             bad = ~np.isfinite(col)
             if bad.any():
-                raise DataFormatError(f"numeric: column {c!r} has a missing or infinite value at row "
-                                      f"{int(np.flatnonzero(bad)[0])}")
+                raise DataFormatError(f"numeric: column {c!r} has a missing or infinite value at "
+                                      f"{row_name(df, int(np.flatnonzero(bad)[0]))}")
             out[:, j] = col
         return out
 
@@ -135,16 +139,30 @@ class NumericFeaturizer(Featurizer):
             self.columns_ = cols
         else:
             self.columns_ = self._column_list()
-        X = self._matrix(df).astype(np.float64)
-        self.mean_ = (X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])).astype(np.float32)
-        std = X.std(axis=0) if self.standardize else np.ones(X.shape[1])
-        self.scale_ = np.where(std > 0, std, 1.0).astype(np.float32)
+        X = self._matrix(df)
+        if self.standardize:
+            # moments of X scaled by a power of two near max|X| (exact), then scaled back:
+            # squares of values near 1e300 would overflow
+            size = np.ldexp(1.0, np.frexp(np.abs(X).max(axis=0, initial=0.0))[1])
+            self.mean_ = (X / size).mean(axis=0) * size
+            std = (X / size).std(axis=0) * size
+        else:
+            self.mean_, std = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        self.scale_ = np.where(std > 0, std, 1.0)
         self.n_features_ = X.shape[1]
         return self
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         self._check_fitted("mean_")
-        return ((self._matrix(df) - self.mean_) / self.scale_).astype(np.float32)
+        X = self._matrix(df)
+        Z = (X - self.mean_) / self.scale_
+        big = ~(np.abs(Z) <= np.finfo(np.float32).max)
+        if big.any():
+            i, j = (int(a[0]) for a in np.nonzero(big))
+            raise DataFormatError(f"numeric: column {self.input_columns[j]!r} at {row_name(df, i)} holds "
+                                  f"{X[i, j]:g}, too far out for the float32 features"
+                                  f"{' after standardising' if self.standardize else ''}; rescale the column")
+        return Z.astype(np.float32)
 
 
 def _numbers_as_text(col: pd.Series, name) -> bool:

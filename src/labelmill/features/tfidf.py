@@ -21,9 +21,9 @@ from .base import Featurizer, text_values
 DEFAULT_SPAN_COLUMNS = ("span1", "span2")
 
 
-def _span(value, row: int, column: str) -> tuple[int, int]:
+def _span(value, row, column: str) -> tuple[int, int]:
     """(start, end) character offsets from a 2-sequence of integers (or its JSON text, as
-    a CSV file holds it)."""
+    a CSV file holds it); ``row`` names the row in errors."""
     try:
         if isinstance(value, str):
             value = json.loads(value)
@@ -36,13 +36,15 @@ def _span(value, row: int, column: str) -> tuple[int, int]:
     return start, end
 
 
-def between_texts(texts: list[str], spans1, spans2, columns=DEFAULT_SPAN_COLUMNS):
-    """The text between two entity mentions, and whether mention 1 comes first.
+def between_texts(texts: list[str], spans1, spans2, columns=DEFAULT_SPAN_COLUMNS, ids=None):
+    """The text between two entity mentions, and whether mention 1 comes first; ``ids``
+    (optional, one per row) name a bad span's row in the error.
 
     Returns (list of N strings, (N,) bool array)."""
     between, first = [], np.zeros(len(texts), dtype=bool)
     for i, (t, s1, s2) in enumerate(zip(texts, spans1, spans2)):
-        a, b = _span(s1, i, columns[0]), _span(s2, i, columns[1])
+        row = i if ids is None else f"{i} (id {ids[i]!r})"
+        a, b = _span(s1, row, columns[0]), _span(s2, row, columns[1])
         first[i] = a[0] <= b[0]
         lo, hi = (a, b) if first[i] else (b, a)
         between.append(t[lo[1]:hi[0]])
@@ -128,7 +130,8 @@ class TfidfFeaturizer(Featurizer):
 
     def _between(self, df: pd.DataFrame, texts: list[str]):
         c1, c2 = self.span_columns_
-        return between_texts(texts, df[c1].tolist(), df[c2].tolist(), (c1, c2))
+        return between_texts(texts, df[c1].tolist(), df[c2].tolist(), (c1, c2),
+                             df["id"].tolist() if "id" in df.columns else None)
 
     def fit(self, df: pd.DataFrame, y=None) -> "TfidfFeaturizer":
         """Fit on the examples table ``df`` (``y`` is ignored); returns self."""

@@ -3,7 +3,9 @@
 With gold labels on a validation split, every candidate is fitted on the training
 votes and scored on the validation votes. Each candidate is tried twice: with its
 own class-balance handling, and with the class balance set to the (add-one
-smoothed) frequencies of the validation gold. Validation sets are small, so
+smoothed) frequencies of the validation gold (only when that gold holds every class
+the training votes vote for: frequencies of a split labelled for some classes only are
+no class balance). Validation sets are small, so
 accuracy differences within ``tolerance_se`` binomial standard errors of the best
 are treated as noise: among the candidates that close to the best, the one with the
 highest held-out source agreement (below) wins; remaining ties go to the lower
@@ -207,7 +209,10 @@ class AutoLabelModel(LabelModel):
                 known &= np.diff(Lv.indptr) > 0
             Lv, yv = Lv[known], y_valid[known]
             balances = [("", class_balance)]
-            if class_balance is None:
+            # valid gold without a class the sources vote for (a valid split labelled for some
+            # classes only) does not estimate the class balance: that class would get the add-one
+            # floor, and a prior on the classes valid holds wins on valid and fails elsewhere
+            if class_balance is None and np.isin(np.unique(L.labels), yv).all():
                 balances.append(("+valid_balance", (np.bincount(yv, minlength=k) + 1.0) / (len(yv) + k)))
             fitted = []
             for name, cand in self._progress(cands.items(), L, "auto: fitting candidates"):

@@ -251,7 +251,19 @@ def _gold_ids_slow(raw, column: str) -> np.ndarray:
         if not ok and isinstance(v, (float, np.floating)) and float(v).is_integer():
             ok = True
         if not ok:
+            if isinstance(v, str):  # a text column: name the value that made it text (one "spam" in a CSV)
+                i, v = next(((j, w) for j, w in enumerate(values) if isinstance(w, str) and not _is_number_text(w)),
+                            (i, v))
             raise DataFormatError(f"gold column {column!r}: row {i} has {v!r}; expected an integer class id "
                                   f"(-1 or null = unknown)")
         out[i] = int(v)
     return out
+
+
+def _is_number_text(value: str) -> bool:
+    """True for a number written as text ("3", "-1", "1.0")."""
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

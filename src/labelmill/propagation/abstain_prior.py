@@ -43,7 +43,8 @@ def abstain_posterior(L: LabelMatrix, proba: np.ndarray, covered: np.ndarray | N
         mass = cov_mass + n_unc * u
         prior = mass / mass.sum()
         p_abstain = (mass[None, :] - vote_mass + smoothing) / (mass[None, :] + 2 * smoothing)
-        log_u = np.log(prior) + np.log(np.clip(p_abstain, 1e-12, 1.0)).sum(axis=0)
+        with np.errstate(divide="ignore"):  # a class no row has mass in (no source votes it) gets u_c = 0
+            log_u = np.log(prior) + np.log(np.clip(p_abstain, 1e-12, 1.0)).sum(axis=0)
         new = np.exp(log_u - log_u.max())
         new /= new.sum()
         if np.abs(new - u).max() < 1e-9:
