@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -245,6 +246,44 @@ def test_run_raw_table_bad_columns(raw_youtube, tmp_path):
     _assert_bad(invoke("run", data, "--lfs", lfs, "--split-column", "text", "--no-cache", "--out", tmp_path / "o"),
                 "split column 'text'", "expected train, valid or test")
     _assert_bad(invoke("run", tmp_path / "missing.parquet", "--lfs", lfs), "no such data file")
+
+
+def test_raw_table_with_class_names(raw_youtube, tmp_path):
+    """--class-names: the gold column may hold the names, and they name the classes of
+    metrics.json and of the saved model's predictions."""
+    data, lfs = raw_youtube
+    df = pd.read_parquet(data)
+    df["label"] = np.where(df["label"] == 1, "spam", "ham")
+    named = tmp_path / "named.csv"
+    df.to_csv(named, index=False)
+    out = tmp_path / "o"
+    args = ["--lfs", lfs, "--gold-column", "label", "--split-column", "split", "--no-cache", "--n-jobs", "1"]
+    res = invoke("run", named, *args, "--class-names", "ham,spam", "--end-model", "logreg", "--out", out)
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["label_model_info"]["class_names"] == ["ham", "spam"]
+    ids = invoke("run", data, *args, "--label-model", "majority", "--out", tmp_path / "ids")
+    assert ids.exit_code == 0, ids.output
+    by_id = json.loads((tmp_path / "ids" / "metrics.json").read_text())
+    named_mv = invoke("run", named, *args, "--class-names", "ham,spam", "--label-model", "majority",
+                      "--out", tmp_path / "named_mv")
+    assert named_mv.exit_code == 0, named_mv.output
+    assert json.loads((tmp_path / "named_mv" / "metrics.json").read_text())["splits"] == by_id["splits"]
+    test_rows = tmp_path / "test_rows.parquet"
+    df[df.split == "test"].drop(columns=["label", "split"]).to_parquet(test_rows)
+    res = invoke("predict", out / "model", test_rows, "--out", tmp_path / "pred.parquet")
+    assert res.exit_code == 0, res.output
+    pred = pd.read_parquet(tmp_path / "pred.parquet")
+    assert set(pred.label_name) <= {"ham", "spam"} and (pred.label_name == np.array(["ham", "spam"])[pred.label]).all()
+    # a gold value that is no class name is named with its row; names need --lfs
+    df.loc[3, "label"] = "spma"
+    df.to_csv(named, index=False)
+    res = invoke("run", named, *args, "--class-names", "ham,spam", "--out", out)
+    assert res.exit_code == 2 and "row 3 has 'spma', which is not one of the class names" in res.output
+    res = invoke("run", "--demo", "--class-names", "ham,spam", "--out", out)
+    assert res.exit_code == 2 and "--class-names needs --lfs" in res.output
+    res = invoke("run", named, *args, "--class-names", "ham,spam", "--n-classes", "3", "--out", out)
+    assert res.exit_code == 2 and "n_classes=3 but 2 class names" in res.output
 
 
 def test_compare_raw_table_with_lf_file(raw_youtube, tmp_path):

@@ -106,12 +106,13 @@ def _load(data_dir, demo):
     return load_wrench(demo_path() if demo else data_dir)
 
 
-def _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs, examples="ids"):
+def _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs, examples="ids",
+              class_names=None):
     """The dataset of `run` and `compare`: a WRENCH folder (or --demo), or with --lfs a raw
     table the labeling functions of FILE.py are applied to."""
     if lfs_file is None:
         for flag, value in (("--gold-column", gold_column), ("--split-column", split_column),
-                            ("--n-classes", n_classes)):
+                            ("--n-classes", n_classes), ("--class-names", class_names)):
             if value is not None:
                 raise click.UsageError(f"{flag} needs --lfs (a WRENCH folder holds its own gold, splits and classes)")
         return _load(data_dir, demo)
@@ -123,8 +124,10 @@ def _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no
     if not Path(data_dir).exists():
         raise click.UsageError(f"{data_dir}: no such data file or folder")
     lfs = load_lfs_from_file(lfs_file)
+    names = [n.strip() for n in class_names.split(",")] if class_names is not None else None
     return dataset_from_lfs(str(data_dir), lfs, gold_column=gold_column, split_column=split_column,
-                            n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True, examples=examples)
+                            n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True, examples=examples,
+                            class_names=names)
 
 
 def _parse_params(params, label_model: str) -> dict:
@@ -250,6 +253,9 @@ def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = (
               help="Raw data mode: column with train/valid/test per row (default: all rows train; rows "
                    "with gold also scored as valid).")
 @click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes.")
+@click.option("--class-names", default=None, metavar="A,B,...",
+              help="Raw data mode: the class names in class-id order (they name the outputs' classes, and the gold "
+                   "column may hold them).")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
 @click.option("--n-jobs", type=int, default=None, callback=check_n_jobs,
               help="Processes for Python LFs (raw data mode) and for the end-model fits (default: every core).")
@@ -284,7 +290,7 @@ def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = (
                    "label model whose labels train the best end model on valid (auto), or from auto's choice.")
 @debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
-        no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, uncovered_fill, end_model,
+        class_names, no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, uncovered_fill, end_model,
         mixup, self_train, train_rows, teacher):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
@@ -298,7 +304,7 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
     _check_stage_options(propagate, end_model)
     _check_out_dir(out_dir)
     ds = _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs,
-                   examples="all" if propagate or end_model else "ids")
+                   examples="all" if propagate or end_model else "ids", class_names=class_names)
     model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
     fit_split = ds.train or ds.valid or ds.test
     _check_params_early(model, fit_split.L if fit_split is not None else None, params)
@@ -406,14 +412,19 @@ def predict(model_dir, table, out_path):
 @click.option("--gold-column", default=None, help="Raw data mode: column of gold class ids (-1 = unknown).")
 @click.option("--split-column", default=None, help="Raw data mode: column with train/valid/test per row.")
 @click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes.")
+@click.option("--class-names", default=None, metavar="A,B,...",
+              help="Raw data mode: the class names in class-id order (they name the outputs' classes, and the gold "
+                   "column may hold them).")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
 @click.option("--n-jobs", type=int, default=None, callback=check_n_jobs, help="Raw data mode: processes for Python LFs.")
 @debug_option
-def compare(data_dir, demo, as_json, seed, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs):
+def compare(data_dir, demo, as_json, seed, lfs_file, gold_column, split_column, n_classes, class_names, no_cache,
+            n_jobs):
     """Every label model side by side on one dataset (a WRENCH folder, or a raw table with --lfs)."""
     from .pipeline import compare as compare_models
 
-    ds = _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs)
+    ds = _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs,
+                   class_names=class_names)
     with console.status(f"fitting {len(LABEL_MODELS)} label models on {ds.name}..."):
         results = compare_models(ds, random_state=seed)
     if as_json:

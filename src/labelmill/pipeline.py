@@ -515,9 +515,30 @@ def _run_end_model(ds, model, parts, prop, fitted_featurizer, features, name, pa
     return {"metrics": metrics, "result": result, "featurizer": fitted_featurizer}
 
 
+def _gold_names_to_ids(raw: pd.Series, column: str, class_names: list[str]) -> pd.Series:
+    """A gold column of class names (nulls = unknown; ids written as text are kept) ->
+    float ids with NaN for unknown. Raises DataFormatError naming the first other value."""
+    from .errors import DataFormatError
+
+    index = {n: float(i) for i, n in enumerate(class_names)}
+    out = np.full(len(raw), np.nan)
+    for i, v in enumerate(raw.to_numpy(dtype=object)):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        text = str(v).strip()
+        if text in index:
+            out[i] = index[text]
+        elif text.lstrip("-").isdigit() and -1 <= int(text) < len(class_names):
+            out[i] = int(text) if int(text) >= 0 else np.nan
+        else:
+            raise DataFormatError(f"gold column {column!r}: row {i} has {v!r}, which is not one of the class names "
+                                  f"{class_names} (nor a class id)")
+    return pd.Series(out)
+
+
 def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: str | None = None,
                      n_classes: int | None = None, name: str | None = None, examples: str = "all",
-                     **apply_kwargs) -> Dataset:
+                     class_names=None, **apply_kwargs) -> Dataset:
     """Apply labeling functions to a raw table and wrap the votes as a :class:`Dataset`.
 
     Parameters
@@ -535,6 +556,9 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
     examples : "all" (default): each split's ``examples`` holds every column of the data
         except the gold and split columns, as the featurizers of propagation and the end
         model need; "ids": only the ``id`` column (less memory for label-model-only runs).
+    class_names : optional sequence of the class names in class-id order (default "0",
+        "1", ...): they name the classes in the outputs and the saved end model, set
+        ``n_classes`` to their number, and the gold column may hold them instead of ids.
     apply_kwargs : passed to ``apply_lfs`` (n_jobs, cache, on_error, progress)
 
     Returns
@@ -548,6 +572,13 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
 
     if examples not in ("all", "ids"):
         raise ValueError(f"examples must be 'all' or 'ids', got {examples!r}")
+    if class_names is not None:
+        class_names = [str(c) for c in class_names]
+        if len(class_names) < 2 or len(set(class_names)) != len(class_names):
+            raise DataFormatError(f"class_names must be at least 2 distinct names, got {class_names}")
+        if n_classes is not None and n_classes != len(class_names):
+            raise DataFormatError(f"n_classes={n_classes} but {len(class_names)} class names were given")
+        n_classes = len(class_names)
     source = TableSource(data)
     for c in (gold_column, split_column):
         if c is not None and c not in source.column_names:
@@ -560,7 +591,10 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
     n = L.n_rows
     gold = np.full(n, -1, dtype=np.int64)
     if gold_column is not None:
-        gold = gold_ids(cols.column(gold_column).to_pandas(), gold_column)
+        raw = cols.column(gold_column).to_pandas()
+        if class_names is not None and not pd.api.types.is_numeric_dtype(raw):
+            raw = _gold_names_to_ids(raw, gold_column, class_names)
+        gold = gold_ids(raw, gold_column)
     k = max(L.n_classes, 2) if n_classes is None else int(n_classes)
     if (gold >= k).any():
         i = int(np.flatnonzero(gold >= k)[0])
@@ -592,7 +626,7 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
     else:
         table = pd.DataFrame({"id": ids})
     ds = Dataset(name=name or (Path(str(data)).stem if isinstance(data, (str, Path)) else "table"),
-                 class_names=[str(c) for c in range(k)])
+                 class_names=class_names or [str(c) for c in range(k)])
     for s, mask in masks.items():
         if not mask.any():
             continue
