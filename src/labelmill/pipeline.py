@@ -580,12 +580,11 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
             raise DataFormatError(f"n_classes={n_classes} but {len(class_names)} class names were given")
         n_classes = len(class_names)
     source = TableSource(data)
-    where = str(data) if isinstance(data, (str, Path)) else "the table"
     for c in (gold_column, split_column):
         if c is not None and c not in source.column_names:
-            raise DataFormatError(f"{where}: no column {c!r}; columns are {source.column_names}")
+            raise DataFormatError(f"{data!s:.200}: no column {c!r}; columns are {source.column_names}")
     if source.n_rows == 0:
-        raise DataFormatError(f"{where}: the table has no rows")
+        raise DataFormatError(f"{data!s:.200}: the table has no rows")
     L = apply_lfs(lfs, data, n_classes=n_classes, **apply_kwargs)
     wanted = [c for c in (gold_column, split_column) if c is not None]
     cols = source.table(wanted) if wanted else None
@@ -620,18 +619,6 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
         masks = {"train": np.ones(n, dtype=bool)}
         if (gold >= 0).any():
             masks["valid"] = gold >= 0
-    for s_name, mask in masks.items():
-        if s_name == "valid" and split_column is None:
-            continue  # the rows with gold, also in train
-        rows = np.flatnonzero(mask)
-        dup = pd.Index(ids[rows]).duplicated()
-        if dup.any():  # labels.parquet rows are joined back by (split, id): each must name one row
-            j = int(rows[np.flatnonzero(dup)[0]])
-            first = int(rows[np.flatnonzero(ids[rows] == ids[j])[0]])
-            value = ids[j].item() if isinstance(ids[j], np.generic) else ids[j]
-            raise DataFormatError(f"{where}: column 'id' has {value!r} at rows {first} and {j}"
-                                  + (f", both in split {s_name!r}" if split_column is not None else "")
-                                  + "; ids must be unique (within a split; drop the column to number the rows)")
     if examples == "all":
         keep = [c for c in source.column_names if c not in (gold_column, split_column, "id")]
         table = source.table(keep).to_pandas() if keep else pd.DataFrame(index=range(n))
