@@ -580,11 +580,12 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
             raise DataFormatError(f"n_classes={n_classes} but {len(class_names)} class names were given")
         n_classes = len(class_names)
     source = TableSource(data)
+    where = str(data) if isinstance(data, (str, Path)) else "the table"
     for c in (gold_column, split_column):
         if c is not None and c not in source.column_names:
-            raise DataFormatError(f"{data!s:.200}: no column {c!r}; columns are {source.column_names}")
+            raise DataFormatError(f"{where}: no column {c!r}; columns are {source.column_names}")
     if source.n_rows == 0:
-        raise DataFormatError(f"{data!s:.200}: the table has no rows")
+        raise DataFormatError(f"{where}: the table has no rows")
     L = apply_lfs(lfs, data, n_classes=n_classes, **apply_kwargs)
     wanted = [c for c in (gold_column, split_column) if c is not None]
     cols = source.table(wanted) if wanted else None

@@ -91,7 +91,7 @@ def test_raw_table_gold_typos_are_refused(tmp_path):
     ds = dataset_from_lfs(df.assign(label=df["label"].astype(float).where(df.index != 3)), lfs, gold_column="label",
                           split_column="split", cache=False, n_jobs=1, progress=False)
     assert ds.train.gold[3] == -1 and list(ds.train.examples.columns) == ["id", "text"]
-    with pytest.raises(DataFormatError, match="no rows"):
+    with pytest.raises(DataFormatError, match="the table: the table has no rows"):
         dataset_from_lfs(df.iloc[:0], lfs, gold_column="label", cache=False, n_jobs=1, progress=False)
 
 
