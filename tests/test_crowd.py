@@ -1,6 +1,7 @@
 """`labelmill.crowd.aggregate` and `labelmill aggregate`: one label per item from crowd
 answers, on the duck-identification AMT task in its original long format
-(tests/data/crowd_duck_orig: 4,212 answers, 108 questions x 39 workers, truth for all)."""
+(tests/data/crowd_duck_orig: 4,212 answers, 108 questions x 39 workers, truth for all;
+the `answers` and `truth` fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,16 +21,6 @@ from labelmill.lfs import crowd_matrix
 
 ORIG = Path(__file__).resolve().parent / "data" / "crowd_duck_orig"
 COLS = {"item": "question", "annotator": "worker", "label": "answer"}
-
-
-@pytest.fixture(scope="module")
-def answers():
-    return pd.read_csv(ORIG / "answer.csv")
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return pd.read_csv(ORIG / "truth.csv").set_index("question")["truth"]
 
 
 @pytest.fixture(scope="module")

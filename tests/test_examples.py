@@ -15,14 +15,20 @@ def test_quickstart_runs(capsys, tmp_path, monkeypatch):
     assert (tmp_path / "labelmill-out" / "model" / "meta.json").exists()
 
 
-def test_relations_example_on_semeval(capsys):
+def _example_main(module: str):
+    """The ``main`` function of examples/<module>.py."""
+    import importlib
     import sys
 
     sys.path.insert(0, str(EXAMPLES))
     try:
-        from relations import main
+        return importlib.import_module(module).main
     finally:
         sys.path.remove(str(EXAMPLES))
+
+
+def test_relations_example_on_semeval(capsys):
+    main = _example_main("relations")
     # semeval: the words between the two entities carry the relation. With them the end
     # model beats the label model; without, it does not.
     acc = main(Path(__file__).resolve().parent / "data" / "semeval")
@@ -32,13 +38,7 @@ def test_relations_example_on_semeval(capsys):
 
 
 def test_crowd_example_on_duck_answers(capsys):
-    import sys
-
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        from crowd import main
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    main = _example_main("crowd")
     acc = main(Path(__file__).resolve().parent / "data" / "crowd_duck_orig")
     # 39 workers answer every question; Dawid-Skene learns which ones to trust: 97 of 108
     # right against majority vote's 82

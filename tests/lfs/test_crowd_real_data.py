@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from labelmill.datasets import load_wrench
@@ -21,17 +20,7 @@ from labelmill.label_models import DawidSkene, MajorityVote
 from labelmill.lfs import crowd_matrix
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-ORIG = DATA / "crowd_duck_orig"
-
-
-@pytest.fixture(scope="module")
-def answers():
-    return pd.read_csv(ORIG / "answer.csv")
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return pd.read_csv(ORIG / "truth.csv").set_index("question")["truth"]
+ORIG = DATA / "crowd_duck_orig"  # the answers and truth fixtures (tests/conftest.py) read it
 
 
 def _matrix(table, **kw):
