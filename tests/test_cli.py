@@ -286,6 +286,30 @@ def test_raw_table_with_class_names(raw_youtube, tmp_path):
     assert res.exit_code == 2 and "n_classes=3 but 2 class names" in res.output
 
 
+def test_run_on_error_abstain_counts_lf_failures(raw_youtube, tmp_path):
+    data, lfs = raw_youtube
+    fragile = tmp_path / "fragile.py"
+    fragile.write_text(LF_FILE + """
+
+@labeling_function()
+def fragile(x):
+    if "love" in x.text.lower():
+        raise ValueError("boom")
+    return ABSTAIN
+""")
+    n_love = int(pd.read_parquet(data)["text"].str.lower().str.contains("love").sum())
+    args = [data, "--lfs", fragile, "--gold-column", "label", "--split-column", "split", "--no-cache", "--n-jobs", "1",
+            "--label-model", "majority", "--out", tmp_path / "o"]
+    res = invoke("run", *args)
+    assert res.exit_code == 2 and "labeling function 'fragile' raised ValueError: boom on row id" in res.output
+    for command in ("run", "compare"):
+        res = invoke(command, *args[:-4] if command == "compare" else args, "--on-error", "abstain")
+        assert res.exit_code == 0, res.output
+        assert f"LF failures turned into abstains: fragile on {n_love} rows" in res.output
+    res = invoke("run", "--demo", "--on-error", "abstain")
+    assert res.exit_code == 2 and "--on-error needs --lfs" in res.output
+
+
 def test_compare_raw_table_with_lf_file(raw_youtube, tmp_path):
     """compare takes a raw table and an LF file as run does, and scores the same models."""
     data, lfs = raw_youtube

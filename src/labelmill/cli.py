@@ -107,12 +107,13 @@ def _load(data_dir, demo):
 
 
 def _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs, examples="ids",
-              class_names=None):
+              class_names=None, on_error="raise"):
     """The dataset of `run` and `compare`: a WRENCH folder (or --demo), or with --lfs a raw
     table the labeling functions of FILE.py are applied to."""
     if lfs_file is None:
         for flag, value in (("--gold-column", gold_column), ("--split-column", split_column),
-                            ("--n-classes", n_classes), ("--class-names", class_names)):
+                            ("--n-classes", n_classes), ("--class-names", class_names),
+                            ("--on-error", None if on_error == "raise" else on_error)):
             if value is not None:
                 raise click.UsageError(f"{flag} needs --lfs (a WRENCH folder holds its own gold, splits and classes)")
         return _load(data_dir, demo)
@@ -125,9 +126,14 @@ def _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no
         raise click.UsageError(f"{data_dir}: no such data file or folder")
     lfs = load_lfs_from_file(lfs_file)
     names = [n.strip() for n in class_names.split(",")] if class_names is not None else None
-    return dataset_from_lfs(str(data_dir), lfs, gold_column=gold_column, split_column=split_column,
-                            n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True, examples=examples,
-                            class_names=names)
+    ds = dataset_from_lfs(str(data_dir), lfs, gold_column=gold_column, split_column=split_column,
+                          n_classes=n_classes, cache=not no_cache, n_jobs=n_jobs, progress=True, examples=examples,
+                          class_names=names, on_error=on_error)
+    report = ds.apply_report
+    if report is not None and report.n_errors:
+        failed = ", ".join(f"{name} on {n} rows" for name, n in report.errors.items() if n)
+        err_console.print(f"--on-error abstain: LF failures turned into abstains: {failed}")
+    return ds
 
 
 def _parse_params(params, label_model: str) -> dict:
@@ -257,6 +263,9 @@ def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = (
               help="Raw data mode: the class names in class-id order (they name the outputs' classes, and the gold "
                    "column may hold them).")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
+@click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True,
+              help="Raw data mode: an LF that raises stops the run (raise) or abstains on that row (abstain; "
+                   "the count is reported).")
 @click.option("--n-jobs", type=int, default=None, callback=check_n_jobs,
               help="Processes for Python LFs (raw data mode) and for the end-model fits (default: every core).")
 @click.option("--propagate", is_flag=True,
@@ -290,7 +299,7 @@ def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = (
                    "label model whose labels train the best end model on valid (auto), or from auto's choice.")
 @debug_option
 def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_column, split_column, n_classes,
-        class_names, no_cache, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, uncovered_fill, end_model,
+        class_names, no_cache, on_error, n_jobs, propagate, featurizer, n_neighbors, denoise, denoise_fraction, uncovered_fill, end_model,
         mixup, self_train, train_rows, teacher):
     """Fit a label model on DATA_DIR's train votes; score valid and test.
 
@@ -304,7 +313,7 @@ def run(data_dir, demo, label_model, out_dir, seed, params, lfs_file, gold_colum
     _check_stage_options(propagate, end_model)
     _check_out_dir(out_dir)
     ds = _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs,
-                   examples="all" if propagate or end_model else "ids", class_names=class_names)
+                   examples="all" if propagate or end_model else "ids", class_names=class_names, on_error=on_error)
     model = make_label_model(label_model, random_state=seed, **_parse_params(params, label_model))
     fit_split = ds.train or ds.valid or ds.test
     _check_params_early(model, fit_split.L if fit_split is not None else None, params)
@@ -416,15 +425,18 @@ def predict(model_dir, table, out_path):
               help="Raw data mode: the class names in class-id order (they name the outputs' classes, and the gold "
                    "column may hold them).")
 @click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
+@click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True,
+              help="Raw data mode: an LF that raises stops the run (raise) or abstains on that row (abstain; "
+                   "the count is reported).")
 @click.option("--n-jobs", type=int, default=None, callback=check_n_jobs, help="Raw data mode: processes for Python LFs.")
 @debug_option
 def compare(data_dir, demo, as_json, seed, lfs_file, gold_column, split_column, n_classes, class_names, no_cache,
-            n_jobs):
+            on_error, n_jobs):
     """Every label model side by side on one dataset (a WRENCH folder, or a raw table with --lfs)."""
     from .pipeline import compare as compare_models
 
     ds = _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs,
-                   class_names=class_names)
+                   class_names=class_names, on_error=on_error)
     with console.status(f"fitting {len(LABEL_MODELS)} label models on {ds.name}..."):
         results = compare_models(ds, random_state=seed)
     if as_json:

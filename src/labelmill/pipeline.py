@@ -627,7 +627,7 @@ def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: st
     else:
         table = pd.DataFrame({"id": ids})
     ds = Dataset(name=name or (Path(str(data)).stem if isinstance(data, (str, Path)) else "table"),
-                 class_names=class_names or [str(c) for c in range(k)])
+                 class_names=class_names or [str(c) for c in range(k)], apply_report=getattr(L, "report", None))
     for s, mask in masks.items():
         if not mask.any():
             continue

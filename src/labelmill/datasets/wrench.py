@@ -58,6 +58,9 @@ class Dataset:
     class_names: list[str]
     splits: dict[str, Split] = field(default_factory=dict)
     path: Path | None = None
+    #: for a dataset made by applying LFs to a table (`pipeline.dataset_from_lfs`): the
+    #: `lfs.apply.ApplyReport` of that application (timings, cache hits, LF failures)
+    apply_report: object | None = None
 
     @property
     def n_classes(self) -> int:
