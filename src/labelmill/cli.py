@@ -106,6 +106,33 @@ def _load(data_dir, demo):
     return load_wrench(demo_path() if demo else data_dir)
 
 
+_RAW_DATA_OPTIONS = [
+    click.option("--lfs", "lfs_file", default=None, metavar="FILE.py",
+                 help="Raw data mode: DATA_DIR is a table (Parquet file/folder, CSV, JSON lines) and the "
+                      "labeling functions defined at module level in FILE.py make the votes."),
+    click.option("--gold-column", default=None, help="Raw data mode: column of gold class ids (-1 = unknown)."),
+    click.option("--split-column", default=None,
+                 help="Raw data mode: column with train/valid/test per row (default: all rows train; rows "
+                      "with gold also scored as valid)."),
+    click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes."),
+    click.option("--class-names", default=None, metavar="A,B,...",
+                 help="Raw data mode: the class names in class-id order (they name the outputs' classes, and the "
+                      "gold column may hold them)."),
+    click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache."),
+    click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True,
+                 help="Raw data mode: an LF that raises stops the run (raise) or abstains on that row (abstain; "
+                      "the count is reported)."),
+]
+
+
+def raw_data_options(command):
+    """The options of raw data mode (--lfs and what goes with it), shared by run and
+    compare and read by `_load_any`; listed in --help in this order."""
+    for option in reversed(_RAW_DATA_OPTIONS):
+        command = option(command)
+    return command
+
+
 def _load_any(data_dir, demo, lfs_file, gold_column, split_column, n_classes, no_cache, n_jobs, examples="ids",
               class_names=None, on_error="raise"):
     """The dataset of `run` and `compare`: a WRENCH folder (or --demo), or with --lfs a raw
@@ -251,21 +278,7 @@ def metrics_table(title: str, rows: dict[str, dict], shared: tuple[str, ...] = (
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A label-model parameter, e.g. --param abstain=model (repeatable; values are read as "
                    "Python literals, else as strings).")
-@click.option("--lfs", "lfs_file", default=None, metavar="FILE.py",
-              help="Raw data mode: DATA_DIR is a table (Parquet file/folder, CSV, JSON lines) and the "
-                   "labeling functions defined at module level in FILE.py make the votes.")
-@click.option("--gold-column", default=None, help="Raw data mode: column of gold class ids (-1 = unknown).")
-@click.option("--split-column", default=None,
-              help="Raw data mode: column with train/valid/test per row (default: all rows train; rows "
-                   "with gold also scored as valid).")
-@click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes.")
-@click.option("--class-names", default=None, metavar="A,B,...",
-              help="Raw data mode: the class names in class-id order (they name the outputs' classes, and the gold "
-                   "column may hold them).")
-@click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
-@click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True,
-              help="Raw data mode: an LF that raises stops the run (raise) or abstains on that row (abstain; "
-                   "the count is reported).")
+@raw_data_options
 @click.option("--n-jobs", type=int, default=None, callback=check_n_jobs,
               help="Processes for Python LFs (raw data mode) and for the end-model fits (default: every core).")
 @click.option("--propagate", is_flag=True,
@@ -416,18 +429,7 @@ def predict(model_dir, table, out_path):
 @click.option("--demo", is_flag=True, help="Compare on the bundled YouTube spam data.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1))
-@click.option("--lfs", "lfs_file", default=None, metavar="FILE.py",
-              help="Raw data mode (as for run): DATA_DIR is a table and FILE.py's labeling functions make the votes.")
-@click.option("--gold-column", default=None, help="Raw data mode: column of gold class ids (-1 = unknown).")
-@click.option("--split-column", default=None, help="Raw data mode: column with train/valid/test per row.")
-@click.option("--n-classes", type=click.IntRange(min=2), default=None, help="Raw data mode: number of classes.")
-@click.option("--class-names", default=None, metavar="A,B,...",
-              help="Raw data mode: the class names in class-id order (they name the outputs' classes, and the gold "
-                   "column may hold them).")
-@click.option("--no-cache", is_flag=True, help="Raw data mode: do not read or write the LF vote cache.")
-@click.option("--on-error", type=click.Choice(["raise", "abstain"]), default="raise", show_default=True,
-              help="Raw data mode: an LF that raises stops the run (raise) or abstains on that row (abstain; "
-                   "the count is reported).")
+@raw_data_options
 @click.option("--n-jobs", type=int, default=None, callback=check_n_jobs, help="Raw data mode: processes for Python LFs.")
 @debug_option
 def compare(data_dir, demo, as_json, seed, lfs_file, gold_column, split_column, n_classes, class_names, no_cache,
@@ -573,19 +575,15 @@ def _parse_class_names(raw: str | None, answers) -> list | None:
     ids 0..k-1 and the names only name them."""
     if raw is None:
         return None
+    import pandas as pd
+
     names = [n.strip() for n in raw.split(",")]
-    if answers is not None and pd_is_numeric(answers):
+    if answers is not None and pd.api.types.is_numeric_dtype(answers):
         try:
             return [int(n) if float(n) == int(float(n)) else float(n) for n in names]
         except ValueError:
             return None  # names of class ids 0..k-1: see `aggregate`
     return names
-
-
-def pd_is_numeric(col) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_numeric_dtype(col)
 
 
 def _register_stage_commands():

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataFormatError
-from .matrix import LabelMatrix
+from .matrix import LabelMatrix, _plain, sorted_unique
 
 if TYPE_CHECKING:
     from .label_models.base import LabelModel
@@ -91,7 +91,7 @@ def aggregate(answers, item: str = "item", annotator: str = "annotator", label: 
     if missing:
         raise DataFormatError(f"the answers have no column {', '.join(map(repr, missing))}; columns are "
                               f"{list(table.columns)} (name them with item=, annotator=, label=; on the command line --item, --annotator, --label)")
-    items = _sorted_items(table[item])
+    items = sorted_unique(table[item].to_numpy())
     L = LabelMatrix.from_long(table, item=item, source=annotator, label=label, n_classes=n_classes,
                               items=items, class_names=class_names)
     if isinstance(label_model, str):
@@ -130,15 +130,6 @@ def _as_frame(answers) -> pd.DataFrame:
     return to_arrow(answers).to_pandas()
 
 
-def _sorted_items(col: pd.Series) -> np.ndarray:
-    """The items in `LabelMatrix.from_long`'s default row order (sorted unique ids)."""
-    items = pd.unique(col.to_numpy())
-    try:
-        return np.sort(items)
-    except TypeError:
-        return items
-
-
 def _annotator_table(L: LabelMatrix, model: "LabelModel", pred: np.ndarray) -> pd.DataFrame:
     """(M,) rows: n_answers, the model's accuracy estimate and the observed agreement."""
     n = np.bincount(L.sources, minlength=L.n_sources)
@@ -174,7 +165,3 @@ def _truth_ids(truth, items: pd.Index, names: list | None, k: int) -> np.ndarray
     out = np.full(len(items), -1, dtype=np.int64)
     out[items.get_indexer(series.index)] = ids
     return out
-
-
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v

@@ -32,6 +32,18 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
+def sorted_unique(values) -> np.ndarray:
+    """The distinct values in sorted order (in order of first appearance when they do not
+    sort, e.g. mixed types): the default row order of `LabelMatrix.from_long`."""
+    import pandas as pd
+
+    out = pd.unique(np.asarray(values))
+    try:
+        return np.sort(out)
+    except TypeError:
+        return out
+
+
 def _describe_row(row: int, row_ids) -> str:
     if row_ids is None or not 0 <= row < len(row_ids):
         return f"row {row}"
@@ -216,28 +228,24 @@ class LabelMatrix:
         item_vals = df[item].to_numpy()
         src_vals = df[source].astype(str).to_numpy()
         if items is None:
-            items = pd.unique(item_vals)
-            try:
-                items = np.sort(items)
-            except TypeError:
-                pass
+            items = sorted_unique(item_vals)
         if source_names is None:
             source_names = sorted(pd.unique(src_vals).tolist(), key=_natural_key)
         item_index = pd.Index(items)
         if not item_index.is_unique:
             dup = item_index[item_index.duplicated()][0]
-            dup = dup.item() if isinstance(dup, np.generic) else dup
+            dup = _plain(dup)
             raise InvalidVotesError(f"items lists {dup!r} more than once; each item is one row")
         src_index = pd.Index([str(s) for s in source_names])
         rows = item_index.get_indexer(item_vals)
         cols = src_index.get_indexer(src_vals)
         if (rows < 0).any():
             bad = item_vals[np.flatnonzero(rows < 0)[0]]
-            bad = bad.item() if isinstance(bad, np.generic) else bad
+            bad = _plain(bad)
             raise InvalidVotesError(f"long vote table: item {bad!r} is not among the given items")
         if (cols < 0).any():
             bad = src_vals[np.flatnonzero(cols < 0)[0]]
-            bad = bad.item() if isinstance(bad, np.generic) else bad
+            bad = _plain(bad)
             raise InvalidVotesError(f"long vote table: source {bad!r} is not among the given source names")
         def where(i):
             return f"vote table row {i} (item {_plain(item_vals[i])!r}, source {src_vals[i]!r})"

@@ -520,20 +520,18 @@ def _gold_names_to_ids(raw: pd.Series, column: str, class_names: list[str]) -> p
     float ids with NaN for unknown. Raises DataFormatError naming the first other value."""
     from .errors import DataFormatError
 
-    index = {n: float(i) for i, n in enumerate(class_names)}
-    out = np.full(len(raw), np.nan)
-    for i, v in enumerate(raw.to_numpy(dtype=object)):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
-        text = str(v).strip()
-        if text in index:
-            out[i] = index[text]
-        elif text.lstrip("-").isdigit() and -1 <= int(text) < len(class_names):
-            out[i] = int(text) if int(text) >= 0 else np.nan
-        else:
-            raise DataFormatError(f"gold column {column!r}: row {i} has {v!r}, which is not one of the class names "
-                                  f"{class_names} (nor a class id)")
-    return pd.Series(out)
+    text = raw.astype("string").str.strip()
+    known = text.notna().to_numpy()
+    by_name = pd.Index(class_names).get_indexer(text.fillna("").to_numpy(dtype=object))
+    as_id = pd.to_numeric(text.where(text.str.fullmatch(r"-?\d+").fillna(False)), errors="coerce").to_numpy()
+    as_id = np.where((as_id >= -1) & (as_id < len(class_names)), as_id, np.nan)
+    out = np.where(by_name >= 0, by_name, as_id)
+    bad = known & np.isnan(out)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFormatError(f"gold column {column!r}: row {i} has {raw.iloc[i]!r}, which is not one of the class "
+                              f"names {class_names} (nor a class id)")
+    return pd.Series(np.where(out >= 0, out, np.nan))
 
 
 def dataset_from_lfs(data, lfs, gold_column: str | None = None, split_column: str | None = None,

@@ -61,6 +61,13 @@ def default_candidates(random_state=0) -> dict[str, LabelModel]:
     }
 
 
+def _row_sample(L: LabelMatrix, max_rows: int, rng: np.random.Generator) -> LabelMatrix:
+    """L itself, or a random ``max_rows`` of its rows (in their order) when it has more."""
+    if L.n_rows <= max_rows:
+        return L
+    return L[np.sort(rng.choice(L.n_rows, max_rows, replace=False))]
+
+
 def held_out_source_agreement(model: LabelModel, L: LabelMatrix, n_folds: int = 5, max_rows: int = 50_000,
                               random_state=0) -> float:
     """Unsupervised score of a label model on votes L (higher is better).
@@ -70,8 +77,7 @@ def held_out_source_agreement(model: LabelModel, L: LabelMatrix, n_folds: int = 
     over held-out votes of the probability the model gives to that vote.
     """
     rng = np.random.default_rng(random_state)
-    if L.n_rows > max_rows:
-        L = L[np.sort(rng.choice(L.n_rows, max_rows, replace=False))]
+    L = _row_sample(L, max_rows, rng)
     m = L.n_sources
     # folds follow source *names*, not column positions, so reordering sources
     # cannot change the score
@@ -240,10 +246,7 @@ class AutoLabelModel(LabelModel):
         elif L.n_sources >= 3:
             # class mixes are compared on at most CLASS_MIX_ROWS rows, as held-out agreement
             # subsamples: a full fit of every candidate would dominate on millions of rows
-            S = L
-            if L.n_rows > CLASS_MIX_ROWS:
-                rng = np.random.default_rng(self.random_state)
-                S = L[np.sort(rng.choice(L.n_rows, CLASS_MIX_ROWS, replace=False))]
+            S = _row_sample(L, CLASS_MIX_ROWS, np.random.default_rng(self.random_state))
             covered = np.diff(S.indptr) > 0
             reference = _class_mix(MajorityVote(random_state=self.random_state).fit(S, class_balance=class_balance),
                                    S, covered, self.random_state)

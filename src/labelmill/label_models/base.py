@@ -123,7 +123,7 @@ class LabelModel:
         P = self.predict_proba(L)
         if tie_break_policy == "abstain":
             pred = P.argmax(axis=1)
-            pred[(P >= P.max(axis=1, keepdims=True) - 1e-9).sum(axis=1) > 1] = -1
+            pred[_near_top(P).sum(axis=1) > 1] = -1
             return pred
         return break_ties(P, self.random_state)
 
@@ -170,11 +170,15 @@ def align_sources(L: LabelMatrix, fitted_names, model_name: str = "the model") -
                             f"{extra[:5]}, which the model never saw (rename the columns, or refit)")
 
 
+def _near_top(P: np.ndarray, atol: float = 1e-9) -> np.ndarray:
+    """(N, k) bool: the classes within ``atol`` of each row's largest probability."""
+    return P >= P.max(axis=1, keepdims=True) - atol
+
+
 def break_ties(P: np.ndarray, random_state=0, atol: float = 1e-9) -> np.ndarray:
     """Argmax per row, choosing uniformly at random among classes within `atol` of the max."""
     P = np.asarray(P)
-    top = P.max(axis=1, keepdims=True)
-    tied = P >= top - atol
+    tied = _near_top(P, atol)
     pred = P.argmax(axis=1)
     multi = tied.sum(axis=1) > 1
     if multi.any():
